@@ -1,0 +1,222 @@
+"""Where new arrays live: NumPy by default, CuPy or any array-API library on request.
+
+Every function in :mod:`gdcourse` follows the data it is given
+(``xp = array_namespace(x)``); this module only decides where *new* data is
+created (datasets, initial parameters, random draws).  Random numbers are always
+drawn on the host with a seeded :class:`numpy.random.Generator` and then moved to
+the chosen backend, so every backend sees exactly the same numbers.
+
+The backend is chosen by the environment variable ``GDCOURSE_BACKEND``
+(``numpy``, ``cupy``, ``array_api_strict`` or ``array_api_strict:device1``)
+or at run time with :func:`use`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace
+
+__all__ = [
+    "Backend",
+    "array_namespace",
+    "asarray",
+    "current",
+    "dtype_of",
+    "is_finite",
+    "random_normal",
+    "random_uniform",
+    "rng",
+    "to_numpy",
+    "use",
+    "using",
+]
+
+KNOWN_BACKENDS = ("numpy", "cupy", "array_api_strict")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array library and the device new arrays are placed on.
+
+    Attributes
+    ----------
+    name : str
+        Import name of the library, e.g. ``"numpy"``.
+    xp : module
+        The array-API namespace used to create arrays.
+    device : object or None
+        Device passed to ``xp.asarray(..., device=device)``; ``None`` for the default.
+    """
+
+    name: str
+    xp: Any
+    device: Any = None
+
+    def __str__(self) -> str:
+        return self.name if self.device is None else f"{self.name}:{self.device}"
+
+
+def _load(spec: str) -> Backend:
+    name, _, device_name = spec.strip().partition(":")
+    if not name:
+        raise ValueError("backend name is empty; expected one of " + ", ".join(KNOWN_BACKENDS))
+    try:
+        module = importlib.import_module(name)
+    except ImportError as err:
+        hint = " (install it with `pip install cupy-cuda12x` on a machine with an NVIDIA GPU)" if name == "cupy" else ""
+        raise ValueError(
+            f"backend {name!r} cannot be imported{hint}; known backends: {', '.join(KNOWN_BACKENDS)}"
+        ) from err
+    xp = array_namespace(module.asarray([0.0]))
+    device = None
+    if device_name:
+        if name == "array_api_strict":
+            device = module.Device(device_name)
+        elif name == "cupy":
+            device = module.cuda.Device(int(device_name))
+        else:
+            raise ValueError(f"backend {name!r} does not take a device (got {device_name!r})")
+    return Backend(name=name, xp=xp, device=device)
+
+
+_current: Backend | None = None
+
+
+def current() -> Backend:
+    """Return the active backend (read from ``GDCOURSE_BACKEND`` on first use)."""
+    global _current
+    if _current is None:
+        _current = _load(os.environ.get("GDCOURSE_BACKEND", "numpy") or "numpy")
+    return _current
+
+
+def use(name: str) -> Backend:
+    """Create new arrays with the library ``name`` from now on.
+
+    Parameters
+    ----------
+    name : str
+        ``"numpy"``, ``"cupy"``, ``"array_api_strict"``, or ``"library:device"``,
+        e.g. ``"array_api_strict:device1"`` (arrays on a non-host device, where any
+        hidden NumPy call fails as it would on a GPU).
+
+    Returns
+    -------
+    Backend
+        The backend now active.
+    """
+    global _current
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'numpy' or 'cupy', got {type(name).__name__}")
+    _current = _load(name)
+    return _current
+
+
+@contextlib.contextmanager
+def using(name: str) -> Iterator[Backend]:
+    """Context manager: use backend ``name`` inside the ``with`` block, then restore."""
+    global _current
+    previous = _current
+    try:
+        yield use(name)
+    finally:
+        _current = previous
+
+
+def _resolve_dtype(xp: Any, dtype: Any) -> Any:
+    if dtype is None or not isinstance(dtype, str):
+        return dtype
+    try:
+        return getattr(xp, dtype)
+    except AttributeError:
+        expected = "expected e.g. 'float32' or 'float64'"
+        raise ValueError(f"dtype {dtype!r} is not a dtype of this backend; {expected}") from None
+
+
+def asarray(x: Any, dtype: Any = None) -> Any:
+    """Move ``x`` (a number, list or host array) to the active backend.
+
+    Parameters
+    ----------
+    x : array_like
+        Data on the host (NumPy array, list, scalar) or already on the backend.
+    dtype : str or dtype, optional
+        ``"float32"``, ``"float64"`` or a dtype of the backend; default keeps ``x``'s.
+    """
+    backend = current()
+    xp = backend.xp
+    kwargs = {} if backend.device is None else {"device": backend.device}
+    return xp.asarray(x, dtype=_resolve_dtype(xp, dtype), **kwargs)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Copy an array from any backend to a NumPy array on the host (for printing and plotting)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, int | float | complex | np.generic | list | tuple):
+        return np.asarray(x)
+    module = type(x).__module__.split(".")[0]
+    if module == "cupy":
+        return x.get()
+    if module == "array_api_strict":
+        import array_api_strict
+
+        return np.asarray(x.to_device(array_api_strict.Device("CPU_DEVICE")))
+    if module == "torch":
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def dtype_of(x: Any) -> str:
+    """Name of the dtype of ``x``, e.g. ``"float32"`` (same string on every backend)."""
+    return str(to_numpy(x[..., :0] if getattr(x, "ndim", 0) else x).dtype)
+
+
+def is_finite(x: Any) -> bool:
+    """``True`` when every entry of ``x`` is finite (no NaN, no ±inf)."""
+    xp = array_namespace(x)
+    return bool(xp.all(xp.isfinite(x)))
+
+
+def rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:
+    """A seeded NumPy random generator on the host.
+
+    Passing a generator returns it unchanged, so functions can take either.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def random_normal(
+    shape: int | Sequence[int],
+    *,
+    seed: int | np.random.Generator | None = None,
+    scale: float = 1.0,
+    dtype: str = "float64",
+) -> Any:
+    """Draw ``N(0, scale²)`` samples on the host and move them to the active backend."""
+    host = rng(seed).normal(0.0, scale, size=shape).astype(dtype)
+    return asarray(host, dtype=dtype)
+
+
+def random_uniform(
+    shape: int | Sequence[int],
+    *,
+    low: float = 0.0,
+    high: float = 1.0,
+    seed: int | np.random.Generator | None = None,
+    dtype: str = "float64",
+) -> Any:
+    """Draw ``U[low, high)`` samples on the host and move them to the active backend."""
+    host = rng(seed).uniform(low, high, size=shape).astype(dtype)
+    return asarray(host, dtype=dtype)

@@ -1,0 +1,59 @@
+"""Shared fixtures: run unit tests on every array backend named in GDCOURSE_TEST_BACKENDS.
+
+Default: ``numpy`` and ``array_api_strict`` with arrays on its non-host device
+``device1``, where any hidden NumPy call inside :mod:`gdcourse` fails, as it
+would on CuPy.  On a GPU machine run with ``GDCOURSE_TEST_BACKENDS=numpy,cupy``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from gdcourse import backend as B
+
+_ALIASES = {"array_api_strict": "array_api_strict:device1", "strict": "array_api_strict:device1"}
+
+
+def _requested_backends() -> list[str]:
+    names = os.environ.get("GDCOURSE_TEST_BACKENDS", "numpy,array_api_strict")
+    specs = [_ALIASES.get(n.strip(), n.strip()) for n in names.split(",") if n.strip()]
+    for spec in specs:
+        if spec.startswith("cupy"):
+            try:
+                import cupy
+
+                cupy.cuda.runtime.getDeviceCount()
+            except Exception as err:  # noqa: BLE001 - any failure means no usable GPU
+                raise pytest.UsageError(
+                    f"GDCOURSE_TEST_BACKENDS names cupy but no CUDA GPU is usable here ({err})"
+                ) from err
+    return specs
+
+
+BACKENDS = _requested_backends()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The active :class:`gdcourse.backend.Backend` for one test (restored afterwards)."""
+    with B.using(request.param) as active:
+        yield active
+
+
+@pytest.fixture
+def xp(backend):
+    """The array namespace of the active backend."""
+    return backend.xp
+
+
+@pytest.fixture
+def to_backend(backend):
+    """Move host data to the active backend: ``to_backend(np.array(...), dtype=None)``."""
+
+    def move(x, dtype=None):
+        return B.asarray(np.asarray(x), dtype=dtype)
+
+    return move
