@@ -5,11 +5,23 @@ learner's code computed.  Both directions use this codec, so nothing but data
 crosses the boundary: ``None``, booleans, integers, floats (NaN and ±inf
 included), strings, lists, tuples, dicts with string keys and NumPy arrays
 (arrays from any backend are copied to the host first).
+
+Exercise *inputs* may also hold code that lives in :mod:`gdcourse` itself, sent
+by name (never as code): module-level functions and classes of a ``gdcourse``
+module, instances of a ``gdcourse`` dataclass (rebuilt from their encoded
+fields, e.g. a gradient function holding its matrices) and
+:func:`functools.partial` of those.  These *references* are written only with
+``refs=True`` and read back only with ``refs=True``: the grader encodes inputs
+with them and the worker decodes them; the worker's outputs are plain data, and
+the grader reads them with the default ``refs=False``, which rejects references.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
+import importlib
 import json
 import math
 from typing import Any
@@ -32,8 +44,61 @@ def _float(x: float) -> Any:
     return {"__float__": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
 
 
-def encode(obj: Any, _depth: int = 0) -> Any:
-    """Turn ``obj`` into JSON-compatible data (arrays become tagged dicts)."""
+def _is_gdcourse_module(name: Any) -> bool:
+    return isinstance(name, str) and (name == "gdcourse" or name.startswith("gdcourse."))
+
+
+def _reference_name(obj: Any) -> str | None:
+    """``"module:qualname"`` when ``obj`` is a function or class importable from a ``gdcourse`` module."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not (_is_gdcourse_module(module) and isinstance(qualname, str)) or "<" in qualname:
+        return None
+    try:
+        found = _resolve(module, qualname)
+    except CodecError:
+        return None
+    return f"{module}:{qualname}" if found is obj else None
+
+
+def _resolve(module: str, qualname: str) -> Any:
+    if not _is_gdcourse_module(module) or not qualname or "<" in qualname:
+        raise CodecError(f"not a gdcourse reference: {module}:{qualname}")
+    try:
+        found: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            if part.startswith("__"):
+                raise CodecError(f"not a gdcourse reference: {module}:{qualname}")
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as err:
+        raise CodecError(f"cannot resolve {module}:{qualname}: {err}") from err
+    return found
+
+
+def _encode_reference(obj: Any, depth: int) -> Any:
+    if isinstance(obj, functools.partial):
+        return {
+            "__partial__": [
+                encode(obj.func, depth + 1, refs=True),
+                [encode(a, depth + 1, refs=True) for a in obj.args],
+                {"__dict__": {k: encode(v, depth + 1, refs=True) for k, v in obj.keywords.items()}},
+            ]
+        }
+    name = _reference_name(obj)
+    if name is not None and callable(obj):
+        return {"__ref__": name}
+    cls = type(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type) and _reference_name(cls) is not None:
+        fields = {f.name: encode(getattr(obj, f.name), depth + 1, refs=True) for f in dataclasses.fields(obj) if f.init}
+        return {"__object__": _reference_name(cls), "fields": {"__dict__": fields}}
+    return None
+
+
+def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
+    """Turn ``obj`` into JSON-compatible data (arrays become tagged dicts).
+
+    With ``refs=True``, functions, classes and dataclass instances of ``gdcourse``
+    modules and partials of them are encoded by name (see the module docstring).
+    """
     if _depth > MAX_DEPTH:
         raise CodecError("value is nested too deeply")
     if obj is None or isinstance(obj, bool | str):
@@ -45,13 +110,13 @@ def encode(obj: Any, _depth: int = 0) -> Any:
     if isinstance(obj, np.bool_):
         return bool(obj)
     if isinstance(obj, list):
-        return [encode(x, _depth + 1) for x in obj]
+        return [encode(x, _depth + 1, refs=refs) for x in obj]
     if isinstance(obj, tuple):
-        return {"__tuple__": [encode(x, _depth + 1) for x in obj]}
+        return {"__tuple__": [encode(x, _depth + 1, refs=refs) for x in obj]}
     if isinstance(obj, dict):
         if not all(isinstance(k, str) for k in obj):
             raise CodecError("dict keys must be strings")
-        return {"__dict__": {k: encode(v, _depth + 1) for k, v in obj.items()}}
+        return {"__dict__": {k: encode(v, _depth + 1, refs=refs) for k, v in obj.items()}}
     if hasattr(obj, "shape") and hasattr(obj, "dtype"):
         from gdcourse.backend import to_numpy
 
@@ -63,24 +128,66 @@ def encode(obj: Any, _depth: int = 0) -> Any:
             "dtype": str(arr.dtype),
             "shape": list(arr.shape),
         }
+    if refs:
+        encoded = _encode_reference(obj, _depth)
+        if encoded is not None:
+            return encoded
+        raise CodecError(
+            f"cannot encode a value of type {type(obj).__name__}: only data, and functions, classes, "
+            "dataclass instances and partials from gdcourse modules, can be sent"
+        )
     raise CodecError(f"cannot encode a value of type {type(obj).__name__}")
 
 
-def decode(data: Any, _depth: int = 0) -> Any:
-    """Inverse of :func:`encode`; rejects anything that is not encoded data."""
+def _decode_reference(data: dict, depth: int) -> Any:
+    if set(data) == {"__ref__"} and isinstance(data["__ref__"], str) and ":" in data["__ref__"]:
+        found = _resolve(*data["__ref__"].split(":", 1))
+        if not callable(found):
+            raise CodecError(f"{data['__ref__']} is not callable")
+        return found
+    if set(data) == {"__object__", "fields"} and isinstance(data["__object__"], str) and ":" in data["__object__"]:
+        cls = _resolve(*data["__object__"].split(":", 1))
+        fields = decode(data["fields"], depth + 1, refs=True)
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and isinstance(fields, dict)):
+            raise CodecError(f"{data['__object__']} is not a dataclass")
+        try:
+            return cls(**fields)
+        except (TypeError, ValueError) as err:
+            raise CodecError(f"cannot rebuild {data['__object__']}: {err}") from err
+    if set(data) == {"__partial__"} and isinstance(data["__partial__"], list) and len(data["__partial__"]) == 3:
+        func, args, kwargs = (decode(x, depth + 1, refs=True) for x in data["__partial__"])
+        if not (callable(func) and isinstance(args, list) and isinstance(kwargs, dict)):
+            raise CodecError("bad partial")
+        return functools.partial(func, *args, **kwargs)
+    return _NOT_A_REFERENCE
+
+
+_NOT_A_REFERENCE = object()
+
+
+def decode(data: Any, _depth: int = 0, *, refs: bool = False) -> Any:
+    """Inverse of :func:`encode`; rejects anything that is not encoded data.
+
+    References to ``gdcourse`` code are rebuilt only with ``refs=True`` (imports
+    ``gdcourse`` modules); otherwise they are rejected like any unknown tag.
+    """
     if _depth > MAX_DEPTH:
         raise CodecError("payload is nested too deeply")
     if data is None or isinstance(data, bool | int | float | str):
         return data
     if isinstance(data, list):
-        return [decode(x, _depth + 1) for x in data]
+        return [decode(x, _depth + 1, refs=refs) for x in data]
     if isinstance(data, dict):
+        if refs:
+            found = _decode_reference(data, _depth)
+            if found is not _NOT_A_REFERENCE:
+                return found
         if set(data) == {"__float__"} and data["__float__"] in ("nan", "inf", "-inf"):
             return float(data["__float__"])
         if set(data) == {"__tuple__"} and isinstance(data["__tuple__"], list):
-            return tuple(decode(x, _depth + 1) for x in data["__tuple__"])
+            return tuple(decode(x, _depth + 1, refs=refs) for x in data["__tuple__"])
         if set(data) == {"__dict__"} and isinstance(data["__dict__"], dict):
-            return {str(k): decode(v, _depth + 1) for k, v in data["__dict__"].items()}
+            return {str(k): decode(v, _depth + 1, refs=refs) for k, v in data["__dict__"].items()}
         if set(data) == {"__ndarray__", "dtype", "shape"}:
             dtype, shape = data["dtype"], data["shape"]
             if dtype not in _ALLOWED_DTYPES or not isinstance(shape, list):
@@ -95,14 +202,14 @@ def decode(data: Any, _depth: int = 0) -> Any:
     raise CodecError(f"not encoded data: {type(data).__name__}")
 
 
-def dumps(obj: Any) -> str:
+def dumps(obj: Any, *, refs: bool = False) -> str:
     """Encode ``obj`` and serialise it to a JSON string."""
-    return json.dumps(encode(obj), allow_nan=False, separators=(",", ":"))
+    return json.dumps(encode(obj, refs=refs), allow_nan=False, separators=(",", ":"))
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes, *, refs: bool = False) -> Any:
     """Parse a JSON string made by :func:`dumps` and decode it."""
     try:
-        return decode(json.loads(text))
+        return decode(json.loads(text), refs=refs)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError) as err:
         raise CodecError(f"payload is not valid encoded data: {err}") from err

@@ -92,11 +92,14 @@ class Verdict:
 
 
 def _short(x: Any, limit: int = 300) -> str:
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
-        with np.printoptions(precision=6, threshold=20, edgeitems=3):
-            text = repr(to_numpy(x))
-    else:
-        text = repr(x)
+    try:
+        if hasattr(x, "shape") and hasattr(x, "dtype"):
+            with np.printoptions(precision=6, threshold=20, edgeitems=3):
+                text = repr(to_numpy(x))
+        else:
+            text = repr(x)
+    except Exception:  # noqa: BLE001 - a learner's object may have a broken __repr__ or fake array attributes
+        text = f"<{type(x).__name__} object>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

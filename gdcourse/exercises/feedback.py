@@ -1,0 +1,296 @@
+"""Feedback for a self-check in a notebook: judge an answer and render the verdict as plain text.
+
+The text is made to read well in JupyterLab and to be byte-identical on every run
+and machine (strict nbval compares it): numbers are rounded to 4 significant
+digits, arrays print on one line, and no memory address or timing ever appears.
+
+Passing::
+
+    ✔ 01.gd_step passed (3/3 cases) — 1 point
+
+Failing: the first failing case (its label, inputs, expected value and what came),
+what differs, the diagnosis when the answer behaves like a known mistake, and a
+pointer to ``hint(id)``.  Value and choice exercises never show the expected answer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from gdcourse.backend import to_numpy
+from gdcourse.exercises.core import Case, Exercise, Outcome, Verdict
+
+__all__ = ["Feedback", "evaluate", "format_value", "problem"]
+
+WIDTH = 100
+_ADDRESS = re.compile(r"\s+at 0x[0-9A-Fa-f]+")
+_HEX = re.compile(r"0x[0-9A-Fa-f]{6,}")
+
+
+@dataclass(frozen=True, repr=False)
+class Feedback(Verdict):
+    """A :class:`Verdict` together with the feedback ``text`` that :func:`check` printed.
+
+    ``str(feedback)`` is the text.  In IPython, evaluating the object in the cell that
+    printed it shows nothing more (the text is already there); evaluated in a later
+    cell it shows the text again.
+    """
+
+    text: str = ""
+    shown_in: int | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        state = "passed" if self.passed else "not passed"
+        return f"<Feedback {self.exercise_id}: {state}, {_num(self.points)}/{_num(self.max_points)} points>"
+
+    def _ipython_display_(self) -> None:
+        if self.shown_in is None or self.shown_in != _execution_count():
+            print(self.text)
+
+
+def _execution_count() -> int | None:
+    """The IPython cell being run, or ``None`` outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is installed with Jupyter
+        return None
+    shell = get_ipython()
+    return None if shell is None else getattr(shell, "execution_count", None)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.3g}"
+
+
+def _points(verdict: Verdict) -> str:
+    unit = "point" if verdict.max_points == 1 else "points"
+    if verdict.passed:
+        return f"{_num(verdict.points)} {'point' if verdict.points == 1 else 'points'}"
+    return f"{_num(verdict.points)}/{_num(verdict.max_points)} {unit}"
+
+
+def format_value(x: Any, limit: int = 240) -> str:
+    """A short, deterministic one-line rendering of a value (4 significant digits).
+
+    Arrays of every backend print like NumPy arrays; objects lose their memory address.
+    """
+    try:
+        text = _format(x)
+    except Exception:  # noqa: BLE001 - a learner's odd object must not break the feedback
+        text = f"<{type(x).__name__} object>"
+    text = _ADDRESS.sub("", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _format(x: Any) -> str:
+    if x is None or isinstance(x, bool | str):
+        return repr(x)
+    if isinstance(x, int | np.integer):
+        return str(int(x))
+    if isinstance(x, float | np.floating):
+        return f"{float(x):.4g}"
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not callable(x):
+        with np.printoptions(
+            precision=4, threshold=20, edgeitems=3, floatmode="maxprec", suppress=False, linewidth=10_000, sign="-"
+        ):
+            return re.sub(r"\n\s*", " ", np.array_repr(np.asarray(to_numpy(x))))
+    if isinstance(x, list | tuple):
+        inner = ", ".join(_format(v) for v in x[:8]) + (", ..." if len(x) > 8 else "")
+        return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+    if inspect.isfunction(x) or inspect.isbuiltin(x):
+        return f"<function {x.__name__}>"
+    return repr(x)
+
+
+def _describe_type(x: Any) -> str:
+    return f"a value of type {type(x).__name__}"
+
+
+def _short_name(exercise_id: str) -> str:
+    return exercise_id.split(".", 1)[-1]
+
+
+def _wrap(label: str, text: str) -> str:
+    head = f"  {label:<11}" if label else "  "
+    return textwrap.fill(text, width=WIDTH, initial_indent=head, subsequent_indent=" " * len(head))
+
+
+def _feedback(verdict: Verdict, text: str) -> Feedback:
+    values = {f.name: getattr(verdict, f.name) for f in fields(Verdict)}
+    text = _HEX.sub("0x…", _ADDRESS.sub("", text))  # errors and reprs from learner code may carry addresses
+    return Feedback(**values, text=text, shown_in=_execution_count())
+
+
+def problem(exercise_id: str, message: str, *, max_points: float = 1.0, detail: str = "") -> Feedback:
+    """A failed :class:`Feedback` for an answer that could not be judged (no case was run)."""
+    verdict = Verdict(exercise_id, False, 0.0, max_points, detail=detail or message)
+    return _feedback(verdict, textwrap.fill(f"✘ {exercise_id}: {message}", width=WIDTH, subsequent_indent="  "))
+
+
+def _precheck(exercise: Exercise, answer: Any) -> Feedback | None:
+    """Messages for answers that are not answers yet (``...``, ``None``, a value for a function...)."""
+    pts = {"max_points": exercise.points}
+    eid, name = exercise.id, _short_name(exercise.id)
+    if answer is Ellipsis:
+        return problem(eid, "not answered yet — replace `...` with your answer, run that cell, then this one.", **pts)
+    if exercise.kind == "function":
+        if answer is None:
+            return problem(
+                eid,
+                f"check received None instead of your function. Pass the function itself: check({eid!r}, {name}).",
+                **pts,
+            )
+        if not callable(answer):
+            return problem(
+                eid,
+                f"check expects your function itself, as in check({eid!r}, {name}) — without "
+                f"parentheses after {name}; it received {_describe_type(answer)} "
+                f"({format_value(answer, 60)}), perhaps the result of calling it.",
+                **pts,
+            )
+    elif exercise.kind == "value":
+        if answer is None:
+            return problem(
+                eid, "your answer is None: assign the value itself (a function without `return` gives None).", **pts
+            )
+        if callable(answer):
+            return problem(eid, "this exercise expects a value, not a function: compute the value and pass it.", **pts)
+    else:
+        options = "; ".join(f"{k}) {v}" for k, v in (exercise.choices or {}).items())
+        valid = {str(k).strip().lower() for k in [*(exercise.choices or {}), *exercise.alternatives]}
+        if not isinstance(answer, str):
+            return problem(
+                eid,
+                f"answer with the letter of one option, as a string, e.g. check({eid!r}, 'a'). Options: {options}.",
+                **pts,
+            )
+        if answer.strip().lower() not in valid:
+            return problem(
+                eid, f"{answer!r} is not one of the options; answer with a letter. Options: {options}.", **pts
+            )
+    return None
+
+
+def _notes(got: Outcome) -> list[str]:
+    """Advice for common symptoms, used when no known mistake matched."""
+    notes = []
+    if got.error is None and got.value is None:
+        notes.append("Your function returned None: did you forget `return`?")
+    error = got.error or ""
+    if "bitwise_xor" in error or "for ^" in error:
+        notes.append("In Python `^` is bitwise XOR; a power is written `**`, e.g. x ** 2.")
+    if error.startswith("NameError"):
+        notes.append("A name used in your function is not defined: a typo, or a cell above that was not run?")
+    if error:
+        notes.append("Call your function on these inputs yourself to see the full traceback.")
+    return notes
+
+
+def _argument_names(exercise: Exercise, case: Case) -> list[str]:
+    try:
+        names = list(inspect.signature(exercise.reference).parameters)
+    except (TypeError, ValueError):
+        names = []
+    if len(names) < len(case.args):
+        names = [f"arg{i + 1}" for i in range(len(case.args))]
+    return names
+
+
+def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: list[Outcome]) -> str:
+    """The feedback text for ``verdict``, an assessment of ``outcomes`` on the public ``cases``."""
+    eid = exercise.id
+    if verdict.passed:
+        if exercise.kind == "function":
+            return f"✔ {eid} passed ({len(cases)}/{len(cases)} cases) — {_points(verdict)}"
+        return f"✔ {eid} correct — {_points(verdict)}"
+    index = verdict.case_index or 0
+    got = outcomes[index] if index < len(outcomes) else Outcome(error="no result")
+    lines = []
+    if exercise.kind == "function":
+        case = cases[index]
+        label = f" ({case.label})" if case.label else ""
+        lines.append(f"✘ {eid} failed on case {index + 1} of {len(cases)}{label} — {_points(verdict)}")
+        names = _argument_names(exercise, case)
+        shown = [f"{n}={format_value(a)}" for n, a in zip(names, case.args, strict=False)]
+        shown += [f"{k}={format_value(v)}" for k, v in case.kwargs.items()]
+        lines.append(f"  {'inputs:':<11}" + ", ".join(shown))
+        expected = exercise.outcomes(exercise.planted(exercise.reference), [case])[0]
+        lines.append(f"  {'expected:':<11}" + format_value(expected.value))
+        lines.append(
+            _wrap("got:", f"an error — {got.error}") if got.error else f"  {'got:':<11}{format_value(got.value)}"
+        )
+        if not got.error and verdict.detail:
+            lines.append(_wrap("problem:", verdict.detail))
+    else:
+        lines.append(f"✘ {eid}: not correct — {_points(verdict)}")
+        answer = got.value
+        text = format_value(answer)
+        if exercise.kind == "choice" and isinstance(answer, str):
+            option = (exercise.choices or {}).get(answer.strip().lower())
+            text += f" — {option}" if option else ""
+        lines.append(f"  {'your answer:':<13}" + text)
+        # the detail of a wrong choice or a wrong number would give the answer away
+        if exercise.kind == "value" and verdict.detail and "largest absolute error" not in verdict.detail:
+            lines.append(_wrap("problem:", verdict.detail))
+    if verdict.diagnosis:
+        lines.append(_wrap("diagnosis:", verdict.diagnosis))
+    else:
+        lines += [_wrap("", note) for note in _notes(got)]
+    lines.append(f"  Try hint({eid!r}).")
+    return "\n".join(lines)
+
+
+def evaluate(exercise: Exercise, answer: Any) -> Feedback:
+    """Judge ``answer`` on the public cases of ``exercise`` and render the result; never raises.
+
+    Errors raised by the learner's code are part of the verdict; an error in the
+    checker itself (a bug in gdcourse) is reported as such.
+    """
+    early = _precheck(exercise, answer)
+    if early is not None:
+        return early
+    try:
+        cases = exercise.cases()
+        outcomes = exercise.outcomes(answer, cases)
+    except SystemExit:
+        return problem(
+            exercise.id, "your code called exit() or sys.exit(); remove that call.", max_points=exercise.points
+        )
+    except Exception as err:  # noqa: BLE001 - never crash the notebook
+        return problem(
+            exercise.id, f"the checker could not run ({type(err).__name__}: {err}).", max_points=exercise.points
+        )
+    stub = next((o for o in outcomes if (o.error or "").startswith("NotImplementedError")), None)
+    if exercise.kind == "function" and stub is not None:
+        name = _short_name(exercise.id)
+        return problem(
+            exercise.id,
+            f"not answered yet — {name} still raises NotImplementedError. Replace "
+            "`# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run that cell, "
+            "then this one.",
+            max_points=exercise.points,
+            detail=f"raised {stub.error}",
+        )
+    try:
+        verdict = exercise.assess(cases, outcomes)
+        return _feedback(verdict, render(exercise, verdict, cases, outcomes))
+    except Exception as err:  # noqa: BLE001 - a bug in an exercise must not crash the notebook
+        if isinstance(err, RuntimeError) and str(err).startswith("reference of"):
+            message = (
+                f"the checker itself failed ({err}); this is a bug in gdcourse, not in your answer — please report it."
+            )
+        else:
+            message = (
+                f"your answer could not be compared with the expected one ({type(err).__name__}: {err}). "
+                "Return a number or an array; if it already is one, please report this."
+            )
+        return problem(exercise.id, message, max_points=exercise.points)
