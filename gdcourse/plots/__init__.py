@@ -1,0 +1,38 @@
+r"""Figures for the course: one style, trajectories on the objective, loss curves.
+
+Every function takes histories (:class:`~gdcourse.descent.History`) or raw
+arrays from any backend (converted with :func:`gdcourse.backend.to_numpy`),
+draws into ``ax`` when given (else into a new figure), returns the
+:class:`~matplotlib.figure.Figure` so that tests can inspect its artists, and
+never calls ``plt.show()``: end a notebook cell with ``plt.show()`` or ``_ = ...``.
+
+The artists have ``gid`` tags so that code can find them again:
+``"trajectory"`` (one line per run, data = the run's path), ``"start"``,
+``"end"``, ``"minima"``, ``"objective"`` (the 1-D curve), ``"loss"`` (one line
+per run, data = its costs), ``"diverged"`` (where a run diverged);
+:func:`trajectory_lines` returns the per-run lines.
+
+=============================  ==============================================================
+:func:`use_course_style`       the course's matplotlib style (Okabe-Ito palette, projector fonts)
+:func:`plot_trace_1d`          1-D objective with the iterates on the curve
+:func:`plot_contour`           2-D contour map with trajectories, start, end and minima
+:func:`plot_loss`              cost (or gap to the minimum) against the step, log scale
+:func:`contour_levels`         the log-spaced levels :func:`plot_contour` uses
+=============================  ==============================================================
+"""
+
+from gdcourse.plots.curves import plot_loss
+from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
+from gdcourse.plots.style import COURSE_STYLE, PALETTE, course_style, use_course_style
+
+__all__ = [
+    "COURSE_STYLE",
+    "PALETTE",
+    "contour_levels",
+    "course_style",
+    "plot_contour",
+    "plot_loss",
+    "plot_trace_1d",
+    "trajectory_lines",
+    "use_course_style",
+]
