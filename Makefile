@@ -1,13 +1,14 @@
 # Two commands run the course and its tests from a fresh clone (see README.md).
 #   make lab    set up .venv if needed, then open JupyterLab at notebook 00
 #   make test   set up .venv if needed, then run every test (unit, verification, grading, notebooks)
+#   make notebooks  (authors) re-execute the source notebooks and regenerate the student versions
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gdcourse-installed
 LAB_ARGS ?=
 
-.PHONY: lab test setup
+.PHONY: lab test setup notebooks
 
 setup: $(STAMP)
 
@@ -22,3 +23,10 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# For course authors: re-run every source notebook top to bottom (stores fresh outputs), then
+# regenerate the student versions. Commit both.
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
+		--ExecutePreprocessor.timeout=120 notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/gdcourse assign

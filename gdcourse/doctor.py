@@ -86,7 +86,8 @@ def _backend() -> list[Finding]:
 
 def _determinism() -> list[Finding]:
     found = []
-    if os.environ.get("MPLBACKEND"):
+    mpl_backend = os.environ.get("MPLBACKEND", "")
+    if mpl_backend and "inline" not in mpl_backend.lower():  # the Jupyter kernel itself sets the inline one
         found.append(Finding("warn", "determinism", f"MPLBACKEND={os.environ['MPLBACKEND']} is set: notebook "
                              "figures will not be stored, and strict nbval will fail", "unset MPLBACKEND"))
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}

@@ -103,12 +103,12 @@ def test_readme_course_command_serves_notebook_00(tmp_path):
             assert server.poll() is None, "the course command exited before serving"
             assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
             time.sleep(0.5)
-        url = f"{base}/api/contents/notebooks/00_start_here.ipynb?token={token}"
+        url = f"{base}/api/contents/00_start_here.ipynb?token={token}"  # the server is rooted at notebooks/
         with urllib.request.urlopen(url, timeout=10) as r:
             model = json.load(r)
         assert model["type"] == "notebook" and model["name"] == "00_start_here.ipynb"
         assert model["content"]["cells"], "notebook 00 is empty"
-        with urllib.request.urlopen(f"{base}/lab/tree/notebooks/00_start_here.ipynb?token={token}", timeout=10) as r:
+        with urllib.request.urlopen(f"{base}/lab/tree/00_start_here.ipynb?token={token}", timeout=10) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
