@@ -33,7 +33,11 @@ Schedule = Callable[[int], float]
 
 
 class Optimizer(Protocol):
-    """The optimizer interface: ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``."""
+    """The optimizer interface: ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
+
+    Optional: ``opt.lr_at(t)`` (recorded in the history) and ``opt.needs_lookahead`` with
+    ``opt.lookahead(params, state)``, the point where the gradient of the next step is taken.
+    """
 
     def init(self, params: Any) -> Any:
         """Create the optimizer state for ``params``."""
@@ -71,10 +75,13 @@ class GradientDescent:
         """The state is the number of updates taken so far."""
         return 0
 
+    def lr_at(self, t: int) -> float:
+        """The learning rate of update ``t`` (counted from 0)."""
+        return _lr_at(self.lr, t)
+
     def step(self, params: Any, grads: Any, state: int) -> tuple[Any, int]:
         """One update ``theta - lr * grad``; returns new parameters (never modifies ``params``)."""
-        lr = _lr_at(self.lr, state)
-        return params - lr * grads, state + 1
+        return params - self.lr_at(state) * grads, state + 1
 
 
 @dataclass
@@ -251,9 +258,10 @@ def minimize(
                 stop_reason = "tol_grad"
                 message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {t} updates"
                 break
-            step_lr = getattr(opt, "lr", None)
-            lrs.append(_lr_at(step_lr, t) if step_lr is not None else math.nan)
-            theta, state = opt.step(theta, g, state)
+            lrs.append(float(opt.lr_at(t)) if hasattr(opt, "lr_at") else math.nan)
+            # look-ahead methods (Nesterov in Sutskever's form) take the gradient at another point
+            g_step = grad_fn(opt.lookahead(theta, state)) if getattr(opt, "needs_lookahead", False) else g
+            theta, state = opt.step(theta, g_step, state)
             g = grad_fn(theta)
             previous, loss = loss, float(value_fn(theta))
             path.append(to_numpy(theta))
