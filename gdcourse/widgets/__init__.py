@@ -1,0 +1,25 @@
+r"""Interactive explorers for the notebooks (ipywidgets), one module per explorer.
+
+Each explorer is a thin widget shell around plain *state* and *draw* functions that
+are unit-tested without a browser; see :mod:`gdcourse.widgets.lr_explorer` for the
+pattern, and for how to show an explorer so that strict nbval sees a deterministic
+output (make it the last expression of its cell).
+"""
+
+from gdcourse.widgets.lr_explorer import (
+    ExplorerState,
+    LRExplorer,
+    draw_lr_explorer,
+    figure_output,
+    lr_explorer,
+    lr_explorer_state,
+)
+
+__all__ = [
+    "ExplorerState",
+    "LRExplorer",
+    "draw_lr_explorer",
+    "figure_output",
+    "lr_explorer",
+    "lr_explorer_state",
+]
