@@ -120,7 +120,7 @@ def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
     if hasattr(obj, "shape") and hasattr(obj, "dtype"):
         from gdcourse.backend import to_numpy
 
-        arr = np.ascontiguousarray(to_numpy(obj))
+        arr = np.asarray(to_numpy(obj))  # not ascontiguousarray: it turns a 0-d array into shape (1,)
         if str(arr.dtype) not in _ALLOWED_DTYPES:
             raise CodecError(f"arrays of dtype {arr.dtype} are not supported")
         return {
