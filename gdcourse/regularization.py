@@ -1,0 +1,332 @@
+r"""Penalties (L1, L2, elastic net) with their (sub)gradients and proximal steps; early stopping.
+
+A penalty :math:`R` is added to a data loss: :math:`J(\theta) = L(\theta) + R(\theta)`.  Each comes
+as three functions in the style of :mod:`gdcourse.losses`: the value, a (sub)gradient, and the
+proximal operator
+
+.. math:: \operatorname{prox}_{\eta R}(v) = \arg\min_x\ \tfrac12 \lVert x - v\rVert_2^2 + \eta R(x),
+
+which turns gradient descent on :math:`L` into *proximal* gradient descent on :math:`L + R`
+(ISTA): :math:`\theta \leftarrow \operatorname{prox}_{\eta R}(\theta - \eta \nabla L(\theta))`.
+For L1 the prox is soft-thresholding, which sets small weights to exactly zero; a subgradient step
+only makes them oscillate around zero.
+
+The strengths follow scikit-learn's ``ElasticNet``:
+
+.. math::
+    R(w) = \alpha\Big(r \lVert w\rVert_1 + \frac{1-r}{2} \lVert w\rVert_2^2\Big),
+
+with ``l1_ratio`` :math:`r`: :func:`l1` is :math:`r = 1` (:math:`\alpha\lVert w\rVert_1`, as ``Lasso``),
+:func:`l2` is :math:`r = 0` (:math:`\frac{\alpha}{2}\lVert w\rVert_2^2`).
+
+:class:`EarlyStopping` watches a validation loss and says when to stop, keeping the best parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+from gdcourse.backend import array_namespace, to_numpy
+
+__all__ = [
+    "PENALTIES",
+    "EarlyStopping",
+    "elastic_net",
+    "elastic_net_grad",
+    "elastic_net_prox",
+    "l1",
+    "l1_grad",
+    "l1_prox",
+    "l2",
+    "l2_grad",
+    "l2_prox",
+    "penalty_strengths",
+    "soft_threshold",
+]
+
+Array = Any
+
+PENALTIES = (None, "l1", "l2", "elasticnet")
+
+
+# ----------------------------------------------------------------------------------------------
+# Argument checks
+# ----------------------------------------------------------------------------------------------
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return v
+
+
+def _nonneg(name: str, value: Any) -> float:
+    v = _number(name, value)
+    if v < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return v
+
+
+def _positive(name: str, value: Any) -> float:
+    v = _number(name, value)
+    if v <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return v
+
+
+def _ratio(value: Any) -> float:
+    v = _number("l1_ratio", value)
+    if not 0 <= v <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {value}")
+    return v
+
+
+def _xp(w: Array, name: str) -> Any:
+    try:
+        xp = array_namespace(w)
+    except TypeError:
+        raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), got {type(w).__name__}") from None
+    if not xp.isdtype(w.dtype, "real floating"):
+        raise TypeError(f"{name} has dtype {w.dtype}; expected a real floating dtype (float32 or float64)")
+    return xp
+
+
+# ----------------------------------------------------------------------------------------------
+# L1
+# ----------------------------------------------------------------------------------------------
+
+
+def soft_threshold(v: Array, threshold: float) -> Array:
+    r"""Soft-thresholding :math:`S_\tau(v) = \operatorname{sign}(v) \max(|v| - \tau, 0)`, elementwise.
+
+    Entries with :math:`|v_i| \le \tau` become exactly 0; the others move :math:`\tau` towards 0.
+    """
+    xp = _xp(v, "v")
+    tau = _nonneg("threshold", threshold)
+    return xp.sign(v) * xp.maximum(xp.abs(v) - tau, 0.0)
+
+
+def l1(w: Array, alpha: float) -> Array:
+    r"""L1 penalty :math:`R(w) = \alpha \lVert w\rVert_1 = \alpha \sum_i |w_i|` (0-d array)."""
+    xp = _xp(w, "w")
+    return _nonneg("alpha", alpha) * xp.sum(xp.abs(w))
+
+
+def l1_grad(w: Array, alpha: float) -> Array:
+    r"""A subgradient of :func:`l1`: :math:`\alpha \operatorname{sign}(w)`, taking 0 at :math:`w_i = 0`.
+
+    At 0 any value in :math:`[-\alpha, \alpha]` is a subgradient; 0 is the one of least norm.
+    """
+    xp = _xp(w, "w")
+    return _nonneg("alpha", alpha) * xp.sign(w)
+
+
+def l1_prox(v: Array, lr: float, alpha: float) -> Array:
+    r"""Proximal step of :func:`l1`: :math:`\operatorname{prox}_{\eta\alpha\lVert\cdot\rVert_1}(v) = S_{\eta\alpha}(v)`.
+
+    Parameters
+    ----------
+    v : array
+        The point after the gradient step, :math:`\theta - \eta\nabla L(\theta)`.
+    lr : float
+        Step size :math:`\eta > 0`.
+    alpha : float
+        Strength :math:`\alpha \ge 0`.
+    """
+    return soft_threshold(v, _positive("lr", lr) * _nonneg("alpha", alpha))
+
+
+# ----------------------------------------------------------------------------------------------
+# L2
+# ----------------------------------------------------------------------------------------------
+
+
+def l2(w: Array, alpha: float) -> Array:
+    r"""L2 penalty :math:`R(w) = \frac{\alpha}{2} \lVert w\rVert_2^2` (0-d array)."""
+    xp = _xp(w, "w")
+    return (0.5 * _nonneg("alpha", alpha)) * xp.sum(w * w)
+
+
+def l2_grad(w: Array, alpha: float) -> Array:
+    r"""Gradient of :func:`l2`: :math:`\alpha w` (what ``weight_decay`` adds in :mod:`gdcourse.optim`)."""
+    _xp(w, "w")
+    return _nonneg("alpha", alpha) * w
+
+
+def l2_prox(v: Array, lr: float, alpha: float) -> Array:
+    r"""Proximal step of :func:`l2`: :math:`\operatorname{prox}_{\eta R}(v) = v / (1 + \eta\alpha)`.
+
+    From setting the gradient of :math:`\frac12\lVert x-v\rVert^2 + \frac{\eta\alpha}{2}\lVert x\rVert^2` to zero:
+    :math:`x - v + \eta\alpha x = 0`.  A shrinkage by a constant factor; never an exact zero.
+    """
+    _xp(v, "v")
+    return v / (1.0 + _positive("lr", lr) * _nonneg("alpha", alpha))
+
+
+# ----------------------------------------------------------------------------------------------
+# Elastic net
+# ----------------------------------------------------------------------------------------------
+
+
+def elastic_net(w: Array, alpha: float, l1_ratio: float = 0.5) -> Array:
+    r"""Elastic-net penalty :math:`R(w) = \alpha\big(r\lVert w\rVert_1 + \frac{1-r}{2}\lVert w\rVert_2^2\big)`.
+
+    The parametrisation of scikit-learn's ``ElasticNet`` (``l1_ratio`` :math:`r`).
+    """
+    xp = _xp(w, "w")
+    a, r = _nonneg("alpha", alpha), _ratio(l1_ratio)
+    return a * (r * xp.sum(xp.abs(w)) + 0.5 * (1.0 - r) * xp.sum(w * w))
+
+
+def elastic_net_grad(w: Array, alpha: float, l1_ratio: float = 0.5) -> Array:
+    r"""A subgradient of :func:`elastic_net`: :math:`\alpha\big(r \operatorname{sign}(w) + (1-r) w\big)`."""
+    xp = _xp(w, "w")
+    a, r = _nonneg("alpha", alpha), _ratio(l1_ratio)
+    return a * (r * xp.sign(w) + (1.0 - r) * w)
+
+
+def elastic_net_prox(v: Array, lr: float, alpha: float, l1_ratio: float = 0.5) -> Array:
+    r"""Proximal step of :func:`elastic_net`: :math:`S_{\eta\alpha r}(v) / (1 + \eta\alpha(1-r))`.
+
+    Soft-threshold for the L1 part, then the L2 shrinkage (the two compose in this order for this sum).
+    """
+    eta, a, r = _positive("lr", lr), _nonneg("alpha", alpha), _ratio(l1_ratio)
+    return soft_threshold(v, eta * a * r) / (1.0 + eta * a * (1.0 - r))
+
+
+def penalty_strengths(penalty: str | None, alpha: float, l1_ratio: float = 0.5) -> tuple[float, float]:
+    r"""Reduce a named penalty to the pair :math:`(\alpha_1, \alpha_2)`.
+
+    The penalty is then :math:`R = \alpha_1\lVert w\rVert_1 + \frac{\alpha_2}{2}\lVert w\rVert_2^2`:
+    ``None`` gives (0, 0), ``"l1"`` :math:`(\alpha, 0)`, ``"l2"`` :math:`(0, \alpha)`, ``"elasticnet"``
+    :math:`(\alpha r, \alpha(1-r))`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``penalty`` (the message lists the known ones), ``alpha < 0`` or ``l1_ratio`` outside [0, 1].
+    """
+    if penalty not in PENALTIES:
+        raise ValueError(f"unknown penalty {penalty!r}; expected one of None, 'l1', 'l2', 'elasticnet'")
+    a = _nonneg("alpha", alpha)
+    if penalty is None:
+        return 0.0, 0.0
+    if penalty == "l1":
+        return a, 0.0
+    if penalty == "l2":
+        return 0.0, a
+    r = _ratio(l1_ratio)
+    return a * r, a * (1.0 - r)
+
+
+# ----------------------------------------------------------------------------------------------
+# Early stopping
+# ----------------------------------------------------------------------------------------------
+
+
+class EarlyStopping:
+    r"""Stop training when a monitored loss has not improved for ``patience`` epochs.
+
+    Feed it the validation loss (and the parameters) after each epoch with :meth:`update`; it
+    returns ``True`` when training should stop.  A loss :math:`\ell` *improves* when
+    :math:`\ell < \ell^* - \delta` (``min_delta`` :math:`\delta`, the best loss so far :math:`\ell^*`); a NaN
+    never improves.  After ``patience`` consecutive updates without improvement it says stop.
+
+    Parameters
+    ----------
+    patience : int, default 5
+        Updates without improvement tolerated (``>= 1``).
+    min_delta : float, default 0.0
+        Least decrease that counts as an improvement (``>= 0``).
+    restore_best : bool, default True
+        Whether :meth:`restore` returns the parameters of the best update rather than the current ones.
+
+    Attributes
+    ----------
+    best_loss : float
+        :math:`\ell^*` (``inf`` before the first update).
+    best_params : array, list of arrays or None
+        Copy of the parameters passed with the best loss.
+    best_epoch : int
+        Index (0-based) of the update with the best loss; -1 before the first.
+    wait : int
+        Consecutive updates without improvement.
+    n_updates : int
+        Number of :meth:`update` calls.
+    stopped : bool
+        Whether :meth:`update` has said stop.
+
+    Examples
+    --------
+    >>> stopper = EarlyStopping(patience=2)
+    >>> [stopper.update(loss) for loss in [3.0, 2.0, 2.5, 2.1, 1.0]]
+    [False, False, False, True, False]
+    >>> stopper.best_epoch, stopper.best_loss
+    (4, 1.0)
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        if not isinstance(restore_best, bool):
+            raise TypeError(f"restore_best must be True or False, got {restore_best!r}")
+        self.patience = patience
+        self.min_delta = _nonneg("min_delta", min_delta)
+        self.restore_best = restore_best
+        self.reset()
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta:g}, "
+            f"restore_best={self.restore_best}; best_loss={self.best_loss:.4g} at update {self.best_epoch})"
+        )
+
+    def reset(self) -> None:
+        """Forget every update."""
+        self.best_loss = math.inf
+        self.best_params: Any = None
+        self.best_epoch = -1
+        self.wait = 0
+        self.n_updates = 0
+        self.stopped = False
+
+    def update(self, loss: Any, params: Any = None) -> bool:
+        """Record this epoch's loss (a number or 0-d array) and parameters; return ``True`` to stop.
+
+        ``params`` (an array or a list/tuple of arrays) is copied when it is the best so far, so later
+        in-place changes by the caller cannot alter :attr:`best_params`.
+        """
+        try:
+            value = float(to_numpy(loss))
+        except (TypeError, ValueError):
+            raise TypeError(f"loss must be a number or a 0-d array, got {type(loss).__name__}") from None
+        self.n_updates += 1
+        if value < self.best_loss - self.min_delta:  # False for NaN
+            self.best_loss = value
+            self.best_epoch = self.n_updates - 1
+            self.best_params = _copy(params)
+            self.wait = 0
+        else:
+            self.wait += 1
+        self.stopped = self.wait >= self.patience
+        return self.stopped
+
+    def restore(self, params: Any) -> Any:
+        """The parameters to keep: :attr:`best_params` if ``restore_best`` and an update had them, else ``params``."""
+        if self.restore_best and self.best_params is not None:
+            return self.best_params
+        return params
+
+
+def _copy(params: Any) -> Any:
+    if params is None:
+        return None
+    if isinstance(params, list | tuple):
+        return type(params)(_copy(p) for p in params)
+    xp = array_namespace(params)
+    return xp.asarray(params, copy=True)
