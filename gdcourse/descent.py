@@ -27,7 +27,15 @@ import numpy as np
 
 from gdcourse.backend import array_namespace, is_finite, to_numpy
 
-__all__ = ["DivergenceError", "GradientDescent", "History", "Optimizer", "minimize"]
+__all__ = [
+    "DivergenceError",
+    "GradientDescent",
+    "History",
+    "Optimizer",
+    "conjugate_gradient",
+    "minimize",
+    "newton",
+]
 
 Schedule = Callable[[int], float]
 
@@ -298,3 +306,260 @@ def minimize(
     if stop_reason == "diverged" and on_divergence == "raise":
         raise DivergenceError(message, history)
     return history
+
+
+# ----------------------------------------------------------------------------------------------
+# Second-order and conjugate-direction reference points (notebook 06)
+# ----------------------------------------------------------------------------------------------
+
+
+def _stop_divergence(step: int, what: str, history: History, on_divergence: str) -> History:
+    history.stop_reason = "diverged"
+    history.message = f"diverged at step {step}: {what}"
+    if on_divergence == "raise":
+        raise DivergenceError(history.message, history)
+    return history
+
+
+def newton(
+    objective: Any,
+    theta0: Any,
+    max_iter: int = 20,
+    tol_grad: float | None = 1e-10,
+    *,
+    on_divergence: Literal["raise", "stop"] = "raise",
+    label: str = "Newton",
+) -> History:
+    r"""Newton's method: jump to the stationary point of the local quadratic model of :math:`J`.
+
+    .. math:: \theta_{t+1} = \theta_t - \left[\nabla^2 J(\theta_t)\right]^{-1} \nabla J(\theta_t)
+
+    The step :math:`d_t` solves :math:`\nabla^2 J(\theta_t)\, d_t = \nabla J(\theta_t)`
+    (``xp.linalg.solve``; the inverse is never formed).  On a quadratic
+    :math:`J(\theta) = \tfrac12(\theta-\theta^*)^\top A(\theta-\theta^*)` the model is exact and one
+    step lands on :math:`\theta^*`, whatever the condition number.  Near a minimum with a positive
+    definite, Lipschitz-continuous Hessian the convergence is *quadratic*,
+    :math:`\lVert\theta_{t+1}-\theta^*\rVert \le C\,\lVert\theta_t-\theta^*\rVert^2`: the number of
+    correct digits roughly doubles every step (Nocedal & Wright, *Numerical Optimization*, 2006,
+    Thm. 3.5).  The price: the Hessian (:math:`n^2` numbers) and a linear solve (:math:`O(n^3)`)
+    per step, and no preference for minima: where the Hessian is indefinite the step heads for the
+    stationary point of the model, which may be a saddle point or a maximum.
+
+    Parameters
+    ----------
+    objective : Objective
+        Has ``value``, ``grad`` and ``hessian`` (every :mod:`gdcourse.functions` objective).
+    theta0 : array, shape (dim,)
+        Starting point (any backend; the run stays on it).
+    max_iter : int, default 20
+        Budget of Newton steps.
+    tol_grad : float or None, default 1e-10
+        Stop when :math:`\lVert\nabla J(\theta_t)\rVert_2 \le` ``tol_grad``.
+    on_divergence : {"raise", "stop"}
+        When the iterate or the cost stops being finite: raise :class:`DivergenceError`, or
+        return the history with ``stop_reason="diverged"``.
+    label : str
+        Name for plots.
+
+    Returns
+    -------
+    History
+        As for :func:`minimize`; ``lrs`` is NaN (Newton has no learning rate: the step length is
+        set by the Hessian).
+
+    Raises
+    ------
+    ValueError
+        If the Hessian is singular at some iterate (the message names the step).
+    """
+    xp = _check_theta0(theta0)
+    value_fn, grad_fn = _objective_parts(objective, None)
+    hessian_fn = getattr(objective, "hessian", None)
+    if not callable(hessian_fn):
+        raise TypeError(f"objective must have a .hessian method for Newton's method, got {type(objective).__name__}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    if tol_grad is not None and not (tol_grad >= 0):
+        raise ValueError(f"tol_grad must be a non-negative number or None, got {tol_grad!r}")
+    if on_divergence not in ("raise", "stop"):
+        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+
+    theta = theta0
+    g = grad_fn(theta)
+    path, losses, grad_norms = [to_numpy(theta)], [float(value_fn(theta))], [float(xp.linalg.vector_norm(g))]
+    stop_reason, message = "max_iter", f"reached max_iter={max_iter} Newton steps"
+    diverged_at = None
+    for t in range(max_iter + 1):
+        if tol_grad is not None and grad_norms[-1] <= tol_grad:
+            stop_reason = "tol_grad"
+            message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {t} Newton steps"
+            break
+        if t == max_iter:
+            break
+        try:  # solve H d = g; a column right-hand side reads the same in every array-API version
+            step = xp.linalg.solve(hessian_fn(theta), g[:, None])[:, 0]
+        except ValueError as err:  # numpy.linalg.LinAlgError is a ValueError
+            raise ValueError(
+                f"Newton step {t + 1}: the Hessian at theta is singular ({err}); Newton's method needs an "
+                "invertible Hessian — start elsewhere, or use a gradient method"
+            ) from err
+        theta = theta - step
+        g = grad_fn(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = float(value_fn(theta))
+        path.append(to_numpy(theta))
+        losses.append(loss)
+        grad_norms.append(float(xp.linalg.vector_norm(g)))
+        if not (math.isfinite(loss) and is_finite(theta)):
+            diverged_at = t + 1
+            break
+
+    history = History(
+        path=np.stack([np.asarray(p, dtype=np.float64) for p in path]),
+        losses=np.asarray(losses),
+        grad_norms=np.asarray(grad_norms),
+        lrs=np.full(len(losses) - 1, np.nan),
+        stop_reason=stop_reason,
+        message=message,
+        theta=theta,
+        label=label,
+    )
+    if diverged_at is not None:
+        return _stop_divergence(diverged_at, "the iterate or the cost is no longer finite", history, on_divergence)
+    return history
+
+
+def conjugate_gradient(
+    A: Any,
+    b: Any,
+    x0: Any = None,
+    max_iter: int | None = None,
+    tol: float = 1e-10,
+    *,
+    label: str = "CG",
+) -> History:
+    r"""Conjugate gradient (Hestenes & Stiefel 1952): minimise :math:`J(x) = \tfrac12 x^\top A x - b^\top x`.
+
+    For a symmetric positive definite :math:`A` the minimiser solves :math:`Ax = b`, and the
+    residual :math:`r = b - Ax = -\nabla J(x)` is the negative gradient.  From :math:`x_0`,
+    :math:`r_0 = b - Ax_0`, :math:`p_0 = r_0`:
+
+    .. math::
+        \alpha_t &= \frac{r_t^\top r_t}{p_t^\top A p_t}, \qquad
+        x_{t+1} = x_t + \alpha_t p_t, \qquad
+        r_{t+1} = r_t - \alpha_t A p_t, \\
+        \beta_t &= \frac{r_{t+1}^\top r_{t+1}}{r_t^\top r_t}, \qquad
+        p_{t+1} = r_{t+1} + \beta_t p_t .
+
+    Each step is an exact line search along a direction that is :math:`A`-conjugate to all the
+    previous ones (:math:`p_i^\top A p_j = 0`), so :math:`x_t` minimises :math:`J` over
+    :math:`x_0 + \mathrm{span}\{r_0, Ar_0, \dots, A^{t-1}r_0\}`.  In exact arithmetic it stops
+    after at most :math:`n` steps for an :math:`n \times n` system (after as many steps as
+    :math:`A` has distinct eigenvalues), and before that the error in the :math:`A`-norm shrinks at
+    least like :math:`2\left(\frac{\sqrt\kappa-1}{\sqrt\kappa+1}\right)^t` — heavy ball's rate,
+    without any learning rate or momentum to tune.  It uses :math:`A` only through products
+    :math:`Ap`, like a gradient.
+
+    Parameters
+    ----------
+    A : array, shape (n, n)
+        Symmetric positive definite matrix (any backend).
+    b : array, shape (n,)
+        Right-hand side, on the same backend and device as ``A``.
+    x0 : array, shape (n,), optional
+        Starting point (default: zeros).
+    max_iter : int, optional
+        Budget of steps (default ``n``; in floating point a badly conditioned system may need a few more).
+    tol : float, default 1e-10
+        Stop when :math:`\lVert b - Ax_t\rVert_2 \le` ``tol`` :math:`\cdot \lVert b\rVert_2`.
+    label : str
+        Name for plots.
+
+    Returns
+    -------
+    History
+        ``path`` the iterates :math:`x_t`, ``losses`` :math:`J(x_t)`, ``grad_norms`` the residual norms
+        :math:`\lVert b - Ax_t\rVert_2` (computed afresh, not by the recurrence), ``lrs`` the step
+        lengths :math:`\alpha_t`, ``extras["betas"]`` the :math:`\beta_t`; ``stop_reason`` is
+        ``"tol_grad"`` when the tolerance was met, else ``"max_iter"``.
+
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, or when :math:`p^\top A p \le 0` (``A`` is not positive definite).
+
+    References
+    ----------
+    Hestenes, M. R., & Stiefel, E. (1952). Methods of conjugate gradients for solving linear systems.
+    Journal of Research of the National Bureau of Standards, 49(6), 409-436.
+    """
+    try:
+        xp = array_namespace(A, b)
+    except TypeError:
+        raise TypeError("A and b must be arrays of the same array library (use gdcourse.asarray)") from None
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be a square matrix, got shape {tuple(A.shape)}")
+    n = int(A.shape[0])
+    if tuple(b.shape) != (n,):
+        raise ValueError(f"b must have shape ({n},) to match A of shape {tuple(A.shape)}, got {tuple(b.shape)}")
+    if not (xp.isdtype(A.dtype, "real floating") and xp.isdtype(b.dtype, "real floating")):
+        raise TypeError(f"A and b must have a real floating dtype, got {A.dtype} and {b.dtype}")
+    x = xp.zeros_like(b) if x0 is None else x0
+    if tuple(x.shape) != (n,):
+        raise ValueError(f"x0 must have shape ({n},), got {tuple(x.shape)}")
+    max_iter = n if max_iter is None else max_iter
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    if not (tol >= 0):
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+
+    def record(x: Any) -> tuple[float, float]:
+        ax = A @ x
+        return float(0.5 * (x @ ax) - b @ x), float(xp.linalg.vector_norm(ax - b))
+
+    threshold = tol * float(xp.linalg.vector_norm(b))
+    r = b - A @ x
+    p = r
+    rr = r @ r
+    loss, res = record(x)
+    path, losses, res_norms, alphas, betas = [to_numpy(x)], [loss], [res], [], []
+    stop_reason, message = "max_iter", f"reached max_iter={max_iter} steps"
+    for t in range(max_iter + 1):
+        if res_norms[-1] <= threshold:
+            stop_reason = "tol_grad"
+            message = f"residual {res_norms[-1]:.3g} <= tol·‖b‖ = {threshold:.3g} after {t} steps"
+            break
+        if t == max_iter or not float(rr) > 0:  # rr = 0: the recurrence says x is exact
+            break
+        ap = A @ p
+        curvature = p @ ap
+        if not float(curvature) > 0:
+            raise ValueError(
+                f"conjugate gradient step {t + 1}: pᵀAp = {float(curvature):.3g} <= 0, so A is not positive "
+                "definite (conjugate gradient needs a symmetric positive definite A)"
+            )
+        alpha = rr / curvature
+        x = x + alpha * p
+        r = r - alpha * ap
+        rr_new = r @ r
+        beta = rr_new / rr
+        p = r + beta * p
+        rr = rr_new
+        loss, res = record(x)
+        path.append(to_numpy(x))
+        losses.append(loss)
+        res_norms.append(res)
+        alphas.append(float(alpha))
+        betas.append(float(beta))
+
+    return History(
+        path=np.stack([np.asarray(p_, dtype=np.float64) for p_ in path]),
+        losses=np.asarray(losses),
+        grad_norms=np.asarray(res_norms),
+        lrs=np.asarray(alphas, dtype=np.float64),
+        stop_reason=stop_reason,
+        message=message,
+        theta=x,
+        label=label,
+        extras={"betas": np.asarray(betas, dtype=np.float64)},
+    )

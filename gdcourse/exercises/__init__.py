@@ -112,10 +112,12 @@ def _unknown_message(exercise_id: Any) -> str:
         return f"an exercise id is a string such as '01.gd_step', got {type(exercise_id).__name__}"
     known = list(_REGISTRY)
     lines = [f"unknown exercise {exercise_id!r}."]
-    close = difflib.get_close_matches(exercise_id, known, n=3, cutoff=0.6)
+    same_notebook = [k for k in known if k.split(".")[0] == exercise_id.split(".")[0]]
+    # a typo in the name is far likelier than in the notebook number: look there first
+    close = difflib.get_close_matches(exercise_id, same_notebook, n=3, cutoff=0.6)
+    close = close or difflib.get_close_matches(exercise_id, known, n=3, cutoff=0.6)
     if close:
         lines.append("Did you mean " + " or ".join(repr(c) for c in close) + "?")
-    same_notebook = [k for k in known if k.split(".")[0] == exercise_id.split(".")[0]]
     if same_notebook:
         lines.append(f"Exercises of notebook {exercise_id.split('.')[0]}: " + ", ".join(same_notebook) + ".")
     elif not close:

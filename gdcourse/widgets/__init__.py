@@ -14,12 +14,24 @@ from gdcourse.widgets.lr_explorer import (
     lr_explorer,
     lr_explorer_state,
 )
+from gdcourse.widgets.momentum import (
+    MomentumExplorer,
+    MomentumState,
+    draw_momentum_explorer,
+    momentum_explorer,
+    momentum_explorer_state,
+)
 
 __all__ = [
     "ExplorerState",
     "LRExplorer",
+    "MomentumExplorer",
+    "MomentumState",
     "draw_lr_explorer",
+    "draw_momentum_explorer",
     "figure_output",
     "lr_explorer",
     "lr_explorer_state",
+    "momentum_explorer",
+    "momentum_explorer_state",
 ]
