@@ -21,6 +21,7 @@ from gdcourse.widgets.momentum import (
     momentum_explorer,
     momentum_explorer_state,
 )
+from gdcourse.widgets.race import Race, RaceState, draw_race, race, race_state
 
 __all__ = [
     "ExplorerState",
@@ -34,4 +35,9 @@ __all__ = [
     "lr_explorer_state",
     "momentum_explorer",
     "momentum_explorer_state",
+    "Race",
+    "RaceState",
+    "draw_race",
+    "race",
+    "race_state",
 ]
