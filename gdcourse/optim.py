@@ -44,6 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
 from typing import Any, NamedTuple
 
+from gdcourse import optim_fused
 from gdcourse.backend import array_namespace
 
 __all__ = [
@@ -124,6 +125,9 @@ class Optimizer:
         Ascend instead of descend.
     lookahead : callable, optional
         ``lookahead(theta, s) -> point`` where the gradient must be evaluated (default: ``theta``).
+    fused : optim_fused.FusedRule, optional
+        Fast path used instead of ``update`` for the parameter arrays where ``fused.applies(...)``
+        (large NumPy/CuPy arrays; see :mod:`gdcourse.optim_fused`), with the same results.
     """
 
     def __init__(
@@ -137,6 +141,7 @@ class Optimizer:
         weight_decay: float = 0.0,
         maximize: bool = False,
         lookahead: Callable[[Array, Slots], Array] | None = None,
+        fused: optim_fused.FusedRule | None = None,
     ) -> None:
         self.name = name
         self.lr = _check_lr(lr)
@@ -146,6 +151,7 @@ class Optimizer:
         self._weight_decay = _check_nonneg("weight_decay", weight_decay)
         self._maximize = _check_bool("maximize", maximize)
         self._lookahead = lookahead
+        self._fused = fused
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in {"lr": self.lr, **self.hyperparams}.items())
@@ -221,6 +227,11 @@ class Optimizer:
         lr = self.lr_at(state.t)
         new_thetas, new_slots = [], []
         for theta, g, s in zip(thetas, gs, per_param, strict=True):
+            if self._fused is not None and self._fused.applies(theta, g, s):
+                theta, s = self._fused(theta, g, s, t, lr)  # same result; maximize and weight decay inside
+                new_thetas.append(theta)
+                new_slots.append(s)
+                continue
             if self._maximize:
                 g = -g
             if self._weight_decay != 0:
@@ -301,6 +312,7 @@ def sgd(
     nesterov: bool = False,
     *,
     maximize: bool = False,
+    fused: bool | None = None,
 ) -> Optimizer:
     r"""(Stochastic) gradient descent with optional momentum, exactly as ``torch.optim.SGD``.
 
@@ -332,6 +344,9 @@ def sgd(
         Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
     maximize : bool, default False
         Ascend instead.
+    fused : bool or None, default None
+        Fast path (same results, see :mod:`gdcourse.optim_fused`): ``None`` for NumPy/CuPy arrays of
+        at least ``optim_fused.FUSED_MIN_SIZE`` elements, ``True`` for all of them, ``False`` never.
 
     References
     ----------
@@ -368,7 +383,10 @@ def sgd(
         return theta - lr * direction, {"b": b}
 
     slots = {"b": _zeros} if momentum != 0 else {}
-    return Optimizer("sgd", lr, hyper, slots, update, weight_decay=weight_decay, maximize=maximize)
+    fast = optim_fused.sgd(
+        fused, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
+    )
+    return Optimizer("sgd", lr, hyper, slots, update, weight_decay=weight_decay, maximize=maximize, fused=fast)
 
 
 def heavy_ball(
@@ -533,6 +551,7 @@ def rmsprop(
     centered: bool = False,
     *,
     maximize: bool = False,
+    fused: bool | None = None,
 ) -> Optimizer:
     r"""RMSprop: divide the gradient by a running average of its magnitude (``torch.optim.RMSprop``).
 
@@ -561,6 +580,8 @@ def rmsprop(
         Normalise by the estimated variance instead of the second moment.
     maximize : bool, default False
         Ascend instead.
+    fused : bool or None, default None
+        Fast path, as in :func:`sgd`.
 
     References
     ----------
@@ -599,7 +620,10 @@ def rmsprop(
         "centered": centered,
         "maximize": maximize,
     }
-    return Optimizer("rmsprop", lr, hyper, slots, update, weight_decay=weight_decay, maximize=maximize)
+    fast = optim_fused.rmsprop(
+        fused, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize
+    )
+    return Optimizer("rmsprop", lr, hyper, slots, update, weight_decay=weight_decay, maximize=maximize, fused=fast)
 
 
 def adadelta(
@@ -659,6 +683,7 @@ def adam(
     *,
     maximize: bool = False,
     decoupled_weight_decay: bool = False,
+    fused: bool | None = None,
 ) -> Optimizer:
     r"""Adam: momentum on the gradient, per-coordinate scaling by its RMS, both bias-corrected (``torch.optim.Adam``).
 
@@ -693,6 +718,8 @@ def adam(
         Ascend instead.
     decoupled_weight_decay : bool, default False
         Shrink the parameters directly (AdamW) instead of adding :math:`\lambda\theta` to :math:`g`.
+    fused : bool or None, default None
+        Fast path, as in :func:`sgd`.
 
     References
     ----------
@@ -728,7 +755,17 @@ def adam(
         "decoupled_weight_decay": decoupled,
     }
     name = "adamw" if decoupled else "adam"
-    return Optimizer(name, lr, hyper, slots, update, weight_decay=0.0 if decoupled else weight_decay, maximize=maximize)
+    fast = optim_fused.adam(
+        fused,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        maximize=maximize,
+        decoupled=decoupled,
+    )
+    wd = 0.0 if decoupled else weight_decay
+    return Optimizer(name, lr, hyper, slots, update, weight_decay=wd, maximize=maximize, fused=fast)
 
 
 def adamw(

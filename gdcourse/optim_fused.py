@@ -1,0 +1,468 @@
+r"""Fast path of the Adam, SGD (with momentum) and RMSprop steps, equal to the readable rules of :mod:`gdcourse.optim`.
+
+The readable rule, e.g. ``theta - lr * m_hat / (xp.sqrt(v_hat) + eps)``, creates a new full-size
+array for every operator: about ten temporaries per Adam step, each of them written to memory, read
+back and freed.  On 10 million parameters that is several hundred megabytes of memory traffic and a
+page fault on every fresh block.  This module computes *the same operations in the same order*
+(so the results are equal bit for bit on NumPy) without the temporaries:
+
+* **NumPy**: the arrays are walked in chunks of :data:`CHUNK` elements.  For each chunk every
+  operation is one ufunc with ``out=`` into one of three small scratch buffers that stay in the
+  CPU's caches, so each big array is read once from memory and each result written once per step.
+* **CuPy**: the whole update is one elementwise GPU kernel made by ``cupy.fuse`` from a few lines
+  of Python (the ``_*_body`` functions below, which the tests also run on NumPy against the
+  reference).  The GPU compiler may contract ``a*b + c`` into one fused multiply-add, so on a GPU
+  the results equal the reference up to rounding rather than bit for bit.
+* Any other array library (``array_api_strict``, torch, ...) and non-contiguous NumPy arrays use
+  the readable rule.
+
+**Nothing the caller holds is modified.**  A fused step writes the new parameters and buffers into
+arrays the optimizer owns and hands them out; the caller's parameters, gradients and old states are
+only read, exactly as with the readable rule, and an old state stays valid.  To avoid allocating
+(and page-faulting) fresh arrays on every step, each *lineage* of parameters owns two sets of
+output arrays used in turn (a double buffer): step :math:`k+1` writes into the arrays returned by
+step :math:`k-1`, **but only if nothing else refers to them any more** — neither the caller, nor a
+view, nor a history list (checked with the interpreter's reference count, so only on CPython).
+Arrays that are still referenced are left alone and a fresh array is allocated instead.  So
+``params, state = opt.step(params, grads, state)`` in a loop allocates nothing after its second
+step, and a loop that keeps every iterate (``path.append(params)``) still sees each one unchanged.
+
+**Selection.**  ``adam``, ``sgd`` and ``rmsprop`` take ``fused=None`` (default: per parameter array,
+the fast path for NumPy or CuPy arrays of at least :data:`FUSED_MIN_SIZE` elements), ``True`` (for
+every NumPy/CuPy array, however small; other libraries still use the readable rule) or ``False``
+(always the readable rule).  ``adamw`` and ``amsgrad`` go through ``adam`` and are fused by size.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CHUNK", "FUSED_MIN_SIZE", "FusedRule", "adam", "rmsprop", "sgd"]
+
+FUSED_MIN_SIZE = 1 << 20
+"""Smallest parameter array (1,048,576 elements) that takes the fast path when ``fused=None``.
+
+Below it the readable rule's temporaries fit in the caches and the fast path gains little."""
+
+CHUNK = 1 << 16
+"""Elements per chunk on NumPy (65,536: 256 KiB of float32 per operand).
+
+Each chunk costs about fourteen ufunc calls of fixed overhead (≈ 0.5 µs each), so chunks must not be
+small; the scratch buffers and the chunk's results must stay in the L2/L3 caches, so not large either.
+Measured with ``benchmarks/optimizer_step.py --chunks``: 16K-elements chunks were ~30% slower, 256K
+and 512K no faster (on a 1 MiB-L2 AMD EPYC)."""
+
+Array = Any
+Slots = dict[str, Array]
+
+
+# ----------------------------------------------------------------------------------------------
+# The fused rule: selection, NumPy chunk loop, CuPy kernel
+# ----------------------------------------------------------------------------------------------
+
+
+class FusedRule:
+    """Fast path of one update rule, used by :class:`gdcourse.optim.Optimizer` where :meth:`applies`.
+
+    Parameters
+    ----------
+    name : str
+        Name of the rule (also names the CuPy kernel).
+    mode : bool or None
+        ``None``: arrays of at least :data:`FUSED_MIN_SIZE` elements; ``True``: every size.
+    slots : tuple of str
+        The rule's state buffers, in the order of the kernels' arguments.
+    constants : callable
+        ``constants(t, lr) -> tuple of float``: the scalars of update number ``t`` (1-based).
+    chunk : callable
+        ``chunk(c, theta, g, s, theta_out, s_out, tmp)`` for NumPy: one chunk, every operation a
+        ufunc with ``out=``; ``c`` are the constants in the arrays' dtype, ``s``/``s_out`` the slot
+        chunks in order, ``tmp`` three scratch arrays of the chunk's length.
+    body : callable
+        ``body(xp)`` returns the elementwise update
+        ``f(theta, g, *slots, *constants) -> (theta, *slots)`` written with operators, ``xp.sqrt``
+        and ``xp.maximum`` only (fused into one kernel by ``cupy.fuse``).
+
+    Notes
+    -----
+    The caller has already checked that ``g`` matches ``theta`` (shape and dtype) and that ``lr``
+    is positive; ``maximize`` and weight decay are applied inside the kernels.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        mode: bool | None,
+        slots: tuple[str, ...],
+        constants: Callable[[int, float], tuple[float, ...]],
+        chunk: Callable[..., None],
+        body: Callable[[Any], Callable[..., tuple[Array, ...]]],
+    ) -> None:
+        self.name = name
+        self.mode = mode
+        self.slots = slots
+        self.constants = constants
+        self.chunk = chunk
+        self.body = body
+        self._buffers = _DoubleBuffers()
+        self._cupy_kernel: Callable[..., Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"FusedRule({self.name!r}, mode={self.mode!r})"
+
+    def applies(self, theta: Array, g: Array, s: Slots) -> bool:
+        """``True`` when this parameter array takes the fast path (see the module docstring)."""
+        library = _library(theta)
+        if library is None or (self.mode is None and theta.size < FUSED_MIN_SIZE):
+            return False
+        others = [g, *(s.get(name) for name in self.slots)]
+        if any(_library(a) != library or a.shape != theta.shape or a.dtype != theta.dtype for a in others):
+            return False
+        # NumPy chunks are taken from flat views, which needs C-contiguous arrays
+        return library == "cupy" or all(a.flags.c_contiguous for a in (theta, *others))
+
+    def __call__(self, theta: Array, g: Array, s: Slots, t: int, lr: float) -> tuple[Array, Slots]:
+        """One update of one parameter array: ``(new theta, new slots)``; the inputs are only read."""
+        # Python floats are cast to the arrays' dtype, exactly as NumPy casts them in the readable
+        # rule (a float32 array times a Python float is computed in float32).  On NumPy they become
+        # 0-d arrays, which a ufunc takes about twice as fast as a scalar (it need not convert them).
+        if _library(theta) == "cupy":
+            return self._cupy_step(theta, g, s, tuple(theta.dtype.type(x) for x in self.constants(t, lr)))
+        return self._numpy_step(theta, g, s, tuple(np.asarray(x, theta.dtype) for x in self.constants(t, lr)))
+
+    def _numpy_step(self, theta: np.ndarray, g: np.ndarray, s: Slots, c: tuple[Any, ...]) -> tuple[Array, Slots]:
+        out = self._buffers.outputs(theta, self.slots)
+        flat_in = [theta.reshape(-1), g.reshape(-1), *(s[name].reshape(-1) for name in self.slots)]
+        flat_out = [out["theta"].reshape(-1), *(out[name].reshape(-1) for name in self.slots)]
+        n, k = theta.size, len(self.slots)
+        scratch = [np.empty(min(n, CHUNK), theta.dtype) for _ in range(3)]
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            a = [x[start:stop] for x in flat_in]
+            b = [x[start:stop] for x in flat_out]
+            tmp = scratch if stop - start == len(scratch[0]) else [x[: stop - start] for x in scratch]
+            self.chunk(c, a[0], a[1], a[2 : 2 + k], b[0], b[1 : 1 + k], tmp)
+        self._buffers.remember(theta, s, out, self.slots)
+        return out["theta"], {name: out[name] for name in self.slots}
+
+    def _cupy_step(self, theta: Array, g: Array, s: Slots, c: tuple[Any, ...]) -> tuple[Array, Slots]:
+        if self._cupy_kernel is None:
+            import cupy
+
+            self._cupy_kernel = cupy.fuse(kernel_name=f"gdcourse_{self.name}")(self.body(cupy))
+        new = self._cupy_kernel(theta, g, *(s[name] for name in self.slots), *c)
+        new = new if isinstance(new, tuple) else (new,)
+        return new[0], dict(zip(self.slots, new[1:], strict=True))
+
+
+def _library(a: Any) -> str | None:
+    """``"numpy"`` for a plain NumPy array, ``"cupy"`` for a CuPy array, otherwise ``None``."""
+    if type(a) is np.ndarray:
+        return "numpy" if np.issubdtype(a.dtype, np.floating) else None
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(a, cupy.ndarray):
+        return "cupy"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Double buffers that never touch an array someone else holds
+# ----------------------------------------------------------------------------------------------
+
+
+def _refcount(holder: dict[str, Any], key: str) -> int:
+    return sys.getrefcount(holder[key])
+
+
+# What _refcount reports for an object held by one dict and nothing else (measured, not assumed:
+# the exact number depends on the interpreter version)
+_ALONE = _refcount({"x": np.empty(1)}, "x")
+_RECYCLE = sys.implementation.name == "cpython"
+
+
+@dataclass
+class _Lineage:
+    """What the fast path knows about the parameters it returned at its last step."""
+
+    theta: weakref.ref  # the returned parameter array (the key of the entry)
+    produced: dict[str, weakref.ref]  # the arrays it wrote at that step, by name ("theta" and the slots)
+    spares: dict[str, np.ndarray] = field(default_factory=dict)  # the arrays it wrote one step earlier
+
+
+class _DoubleBuffers:
+    """Output arrays of the NumPy fast path, reused once nobody but this object refers to them.
+
+    Keyed by the parameter array a step returned: when that array comes back as ``params``, the
+    arrays written one step earlier are the candidates for this step's outputs.  An entry dies with
+    its parameter array (a weak reference), so abandoned lineages free their buffers.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, _Lineage] = {}
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (type(self), ())  # copies and pickles start empty: buffers are a cache, not state
+
+    def _lineage(self, theta: np.ndarray) -> _Lineage | None:
+        entry = self._entries.pop(id(theta), None)
+        return entry if entry is not None and entry.theta() is theta else None
+
+    def outputs(self, theta: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Arrays for the new ``theta`` and slots: recycled where nothing else holds them, else new."""
+        entry = self._entries.get(id(theta))
+        spares = entry.spares if entry is not None and entry.theta() is theta else {}
+        out = {}
+        for name in ("theta", *names):
+            # held by `spares` alone: no caller, view, state or history refers to it any more
+            free = _RECYCLE and name in spares and _refcount(spares, name) <= _ALONE
+            spare = spares.pop(name, None) if free else None
+            out[name] = spare if spare is not None else np.empty(theta.shape, theta.dtype)
+        return out
+
+    def remember(self, theta: np.ndarray, s: Slots, out: dict[str, np.ndarray], names: Sequence[str]) -> None:
+        """Record the arrays just written; this step's inputs that we wrote become the next spares."""
+        entry = self._lineage(theta)
+        spares = {}
+        if entry is not None:
+            inputs = {"theta": theta, **{name: s[name] for name in names}}
+            spares = {name: a for name, a in inputs.items() if name in entry.produced and entry.produced[name]() is a}
+        key = id(out["theta"])
+        entries = self._entries
+
+        def forget(ref: weakref.ref, key: int = key) -> None:
+            if key in entries and entries[key].theta is ref:
+                del entries[key]
+
+        produced = {name: weakref.ref(a) for name, a in out.items()}
+        entries[key] = _Lineage(weakref.ref(out["theta"], forget), produced, spares)
+
+
+# ----------------------------------------------------------------------------------------------
+# The three rules: constants, NumPy chunk, elementwise body (same operations, same order as optim)
+# ----------------------------------------------------------------------------------------------
+
+
+def _gradient(g: np.ndarray, theta: np.ndarray, out: np.ndarray, wd: Any, maximize: bool, l2: bool) -> np.ndarray:
+    r"""The gradient the rule sees: :math:`g \leftarrow -g` (maximize), then :math:`g + \lambda\theta` (L2)."""
+    if l2:
+        np.multiply(theta, wd, out=out)
+        return np.subtract(out, g, out=out) if maximize else np.add(g, out, out=out)  # λθ − g == (−g) + λθ
+    return np.negative(g, out=out) if maximize else g
+
+
+def adam(
+    mode: bool | None,
+    *,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled: bool,
+) -> FusedRule | None:
+    r"""Fast path of :func:`gdcourse.optim.adam` (``None`` when ``mode`` is ``False``).
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1-\beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1-\beta_2)\, g^2 \\
+        \theta &\leftarrow \theta - \eta\, \frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
+
+    with :math:`v` replaced by :math:`v_{\max} \leftarrow \max(v_{\max}, v)` for AMSGrad and
+    :math:`\theta \leftarrow \theta(1-\eta\lambda)` first for decoupled weight decay (AdamW).
+    """
+    if not _check_mode(mode):
+        return None
+    beta1, beta2 = betas
+    l2 = weight_decay != 0 and not decoupled
+    slots = ("m", "v", "v_max") if amsgrad else ("m", "v")
+
+    def constants(t: int, lr: float) -> tuple[float, ...]:
+        decay = 1 - lr * weight_decay
+        return (weight_decay, decay, beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1**t, 1 - beta2**t, lr, eps)
+
+    def chunk(c, theta, g, s, theta_out, s_out, tmp):
+        wd, decay, b1, one_b1, b2, one_b2, c1, c2, lr, eps_ = c
+        a, b, gbuf = tmp
+        g = _gradient(g, theta, gbuf, wd, maximize, l2)
+        if decoupled:
+            theta = np.multiply(theta, decay, out=theta_out)  # θ ← θ(1 − ηλ)
+        m, v = s_out[0], s_out[1]
+        np.multiply(s[0], b1, out=m)  # m ← β1 m + (1 − β1) g
+        np.multiply(g, one_b1, out=a)
+        np.add(m, a, out=m)
+        np.square(g, out=a)  # v ← β2 v + (1 − β2) g²
+        np.multiply(a, one_b2, out=a)
+        np.multiply(s[1], b2, out=v)
+        np.add(v, a, out=v)
+        if amsgrad:
+            v = np.maximum(s[2], v, out=s_out[2])  # v_max ← max(v_max, v)
+        np.divide(v, c2, out=a)  # a = √(v / (1 − β2^t)) + ε
+        np.sqrt(a, out=a)
+        np.add(a, eps_, out=a)
+        np.divide(m, c1, out=b)  # b = η (m / (1 − β1^t)) / a
+        np.multiply(b, lr, out=b)
+        np.divide(b, a, out=b)
+        np.subtract(theta, b, out=theta_out)  # θ ← θ − b
+
+    def body(xp):
+        def adam_step(theta, g, m, v, *rest):
+            v_max, rest = (rest[0], rest[1:]) if amsgrad else (None, rest)
+            wd, decay, b1, one_b1, b2, one_b2, c1, c2, lr, eps_ = rest
+            g = -g if maximize else g
+            g = g + wd * theta if l2 else g
+            theta = theta * decay if decoupled else theta
+            m = b1 * m + one_b1 * g
+            v = b2 * v + one_b2 * (g * g)
+            new = (m, v)
+            if amsgrad:
+                v_max = xp.maximum(v_max, v)
+                new, v = (m, v, v_max), v_max
+            return (theta - lr * (m / c1) / (xp.sqrt(v / c2) + eps_), *new)
+
+        return adam_step
+
+    return FusedRule("adam", mode, slots, constants, chunk, body)
+
+
+def sgd(
+    mode: bool | None, *, momentum: float, dampening: float, weight_decay: float, nesterov: bool, maximize: bool
+) -> FusedRule | None:
+    r"""Fast path of :func:`gdcourse.optim.sgd` (``None`` when ``mode`` is ``False``).
+
+    .. math::
+        b \leftarrow \mu b + (1-d)\, g \quad (b \leftarrow g \text{ at } t = 1), \qquad
+        \theta \leftarrow \theta - \eta\, b \quad\text{or}\quad \theta - \eta\,(g + \mu b)\ \text{(Nesterov)}
+
+    and :math:`\theta \leftarrow \theta - \eta g` without momentum.
+    """
+    if not _check_mode(mode):
+        return None
+    slots = ("b",) if momentum != 0 else ()
+    l2 = weight_decay != 0
+
+    def constants(t: int, lr: float) -> tuple[float, ...]:
+        # the first buffer is the gradient itself: b = 0·b + 1·g
+        mu_b, one_d = (0.0, 1.0) if t == 1 else (momentum, 1 - dampening)
+        return (weight_decay, mu_b, one_d, momentum, lr)
+
+    def chunk(c, theta, g, s, theta_out, s_out, tmp):
+        wd, mu_b, one_d, mu, lr = c
+        a, _, gbuf = tmp
+        g = _gradient(g, theta, gbuf, wd, maximize, l2)
+        direction = g
+        if momentum != 0:
+            b = direction = s_out[0]
+            if mu_b == 0:  # first step: b is a copy of g
+                np.copyto(b, g)
+            else:  # b ← μ b + (1 − d) g   (1·g is g: skip the multiplication)
+                np.multiply(s[0], mu_b, out=b)
+                np.add(b, g if dampening == 0 else np.multiply(g, one_d, out=a), out=b)
+            if nesterov:  # direction = g + μ b
+                direction = np.add(g, np.multiply(b, mu, out=a), out=a)
+        np.multiply(direction, lr, out=a)
+        np.subtract(theta, a, out=theta_out)  # θ ← θ − η direction
+
+    def body(xp):
+        def sgd_step(theta, g, *rest):
+            b, rest = (rest[0], rest[1:]) if momentum != 0 else (None, rest)
+            wd, mu_b, one_d, mu, lr = rest
+            g = -g if maximize else g
+            g = g + wd * theta if l2 else g
+            if momentum == 0:
+                return (theta - lr * g,)
+            b = mu_b * b + one_d * g
+            direction = g + mu * b if nesterov else b
+            return (theta - lr * direction, b)
+
+        return sgd_step
+
+    return FusedRule("sgd", mode, slots, constants, chunk, body)
+
+
+def rmsprop(
+    mode: bool | None,
+    *,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+    maximize: bool,
+) -> FusedRule | None:
+    r"""Fast path of :func:`gdcourse.optim.rmsprop` (``None`` when ``mode`` is ``False``).
+
+    .. math::
+        v &\leftarrow \alpha v + (1-\alpha)\, g^2, \qquad
+        \bar g \leftarrow \alpha \bar g + (1-\alpha)\, g \ \text{(centered)} \\
+        s &= g / \left(\sqrt{v - \bar g^2} + \epsilon\right), \qquad
+        b \leftarrow \mu b + s \ \text{(momentum)}, \qquad \theta \leftarrow \theta - \eta\, s \text{ (or } b)
+    """
+    if not _check_mode(mode):
+        return None
+    slots = ("v",) + (("g_avg",) if centered else ()) + (("b",) if momentum > 0 else ())
+    l2 = weight_decay != 0
+
+    def constants(t: int, lr: float) -> tuple[float, ...]:
+        return (weight_decay, alpha, 1 - alpha, eps, momentum, lr)
+
+    def chunk(c, theta, g, s, theta_out, s_out, tmp):
+        wd, al, one_al, eps_, mu, lr = c
+        a, b, gbuf = tmp
+        g = _gradient(g, theta, gbuf, wd, maximize, l2)
+        v = s_out[0]
+        np.square(g, out=a)  # v ← α v + (1 − α) g²
+        np.multiply(a, one_al, out=a)
+        np.multiply(s[0], al, out=v)
+        np.add(v, a, out=v)
+        if centered:
+            g_avg = s_out[1]
+            np.multiply(s[1], al, out=g_avg)  # ḡ ← α ḡ + (1 − α) g
+            np.multiply(g, one_al, out=a)
+            np.add(g_avg, a, out=g_avg)
+            np.square(g_avg, out=a)  # a = √(v − ḡ²)
+            np.subtract(v, a, out=a)
+            np.sqrt(a, out=a)
+        else:
+            np.sqrt(v, out=a)
+        np.add(a, eps_, out=a)
+        step = np.divide(g, a, out=a)  # step = g / (a + ε)
+        if momentum > 0:
+            step = np.add(np.multiply(s[-1], mu, out=s_out[-1]), step, out=s_out[-1])  # b ← μ b + step
+        np.multiply(step, lr, out=b)
+        np.subtract(theta, b, out=theta_out)  # θ ← θ − η step
+
+    def body(xp):
+        def rmsprop_step(theta, g, v, *rest):
+            g_avg, rest = (rest[0], rest[1:]) if centered else (None, rest)
+            b, rest = (rest[0], rest[1:]) if momentum > 0 else (None, rest)
+            wd, al, one_al, eps_, mu, lr = rest
+            g = -g if maximize else g
+            g = g + wd * theta if l2 else g
+            v = al * v + one_al * (g * g)
+            new = (v,)
+            if centered:
+                g_avg = al * g_avg + one_al * g
+                new = (v, g_avg)
+                step = g / (xp.sqrt(v - g_avg * g_avg) + eps_)
+            else:
+                step = g / (xp.sqrt(v) + eps_)
+            if momentum > 0:
+                step = mu * b + step
+                new = (*new, step)
+            return (theta - lr * step, *new)
+
+        return rmsprop_step
+
+    return FusedRule("rmsprop", mode, slots, constants, chunk, body)
+
+
+def _check_mode(mode: Any) -> bool:
+    """``True`` when a fast path is wanted (``mode`` is ``None`` or ``True``)."""
+    if mode is not None and not isinstance(mode, bool):
+        raise TypeError(f"fused must be None (automatic, by size), True or False, got {mode!r}")
+    return mode is not False
