@@ -51,6 +51,7 @@ _ID = re.compile(r"^(\d\d)\.[a-z_][a-z0-9_]*$")
 _REGISTRY: dict[str, Exercise] = {}
 _HINTS_SHOWN: dict[str, int] = {}
 _catalog_loaded = False
+_loaded_modules: set[str] = set()
 
 
 class UnknownExerciseError(LookupError):
@@ -84,20 +85,31 @@ def register(exercise: Exercise, *, replace: bool = False) -> Exercise:
     return exercise
 
 
+def _catalog_names() -> list[str]:
+    from gdcourse.exercises import catalog
+
+    return sorted(m.name for m in pkgutil.iter_modules(catalog.__path__) if re.fullmatch(r"nb\d\d", m.name))
+
+
+def _load_module(name: str) -> None:
+    """Import ``catalog.<name>`` (e.g. ``nb01``) once and register its ``EXERCISES``."""
+    if name in _loaded_modules:
+        return
+    module = importlib.import_module(f"gdcourse.exercises.catalog.{name}")
+    for exercise in module.EXERCISES:
+        if not exercise.id.startswith(name[2:] + "."):
+            raise ValueError(f"catalog module {name} holds {exercise.id!r}; its ids must start with {name[2:]}.")
+        register(exercise)
+    _loaded_modules.add(name)
+
+
 def _load_catalog() -> None:
-    """Import every ``catalog.nbNN`` module once and register its ``EXERCISES``."""
+    """Import every ``catalog.nbNN`` module once (notebook order) and register its exercises."""
     global _catalog_loaded
     if _catalog_loaded:
         return
-    from gdcourse.exercises import catalog
-
-    names = sorted(m.name for m in pkgutil.iter_modules(catalog.__path__) if re.fullmatch(r"nb\d\d", m.name))
-    for name in names:
-        module = importlib.import_module(f"{catalog.__name__}.{name}")
-        for exercise in module.EXERCISES:
-            if not exercise.id.startswith(name[2:] + "."):
-                raise ValueError(f"catalog module {name} holds {exercise.id!r}; its ids must start with {name[2:]}.")
-            register(exercise)
+    for name in _catalog_names():
+        _load_module(name)
     _catalog_loaded = True
 
 
@@ -134,6 +146,13 @@ def get(exercise_id: str) -> Exercise:
     UnknownExerciseError
         If there is none; the message names close matches and the ids of that notebook.
     """
+    if isinstance(exercise_id, str) and _ID.match(exercise_id):
+        # a notebook needs only its own catalog module: importing the others costs seconds
+        module = "nb" + exercise_id.split(".")[0]
+        if module in _catalog_names():
+            _load_module(module)
+        if exercise_id in _REGISTRY:
+            return _REGISTRY[exercise_id]
     _load_catalog()
     if isinstance(exercise_id, str) and exercise_id in _REGISTRY:
         return _REGISTRY[exercise_id]
