@@ -87,7 +87,9 @@ def test_readme_course_command_serves_notebook_00(tmp_path):
         f"--IdentityProvider.token={token}"
     )
     server = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}", f"VENV={Path(sys.prefix)}"],
+        # -o: take the installed environment as up to date (the test must never reinstall the package)
+        ["make", "--no-print-directory", "-o", f"{Path(sys.prefix)}/.gdcourse-installed", "lab",
+         f"LAB_ARGS={args}", f"VENV={Path(sys.prefix)}"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
