@@ -18,9 +18,12 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 :func:`plot_contour`           2-D contour map with trajectories, start, end and minima
 :func:`plot_loss`              cost (or gap to the minimum) against the step, log scale
 :func:`contour_levels`         the log-spaced levels :func:`plot_contour` uses
+:func:`plot_layer_stats`       a statistic per layer of a deep network (e.g. activation std)
+:func:`plot_layer_histograms`  per-layer histograms of activations or gradients
 =============================  ==============================================================
 """
 
+from gdcourse.plots.boundary import plot_decision_boundary
 from gdcourse.plots.curves import plot_loss
 from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
 from gdcourse.plots.style import COURSE_STYLE, PALETTE, course_style, use_course_style
@@ -31,6 +34,7 @@ __all__ = [
     "contour_levels",
     "course_style",
     "plot_contour",
+    "plot_decision_boundary",
     "plot_loss",
     "plot_trace_1d",
     "trajectory_lines",

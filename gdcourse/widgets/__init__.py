@@ -6,6 +6,14 @@ pattern, and for how to show an explorer so that strict nbval sees a determinist
 output (make it the last expression of its cell).
 """
 
+from gdcourse.widgets.boundary import (
+    BoundaryExplorer,
+    BoundaryState,
+    boundary_explorer,
+    boundary_explorer_state,
+    boundary_step_status,
+    draw_boundary_explorer,
+)
 from gdcourse.widgets.lr_explorer import (
     ExplorerState,
     LRExplorer,
@@ -24,6 +32,12 @@ from gdcourse.widgets.momentum import (
 from gdcourse.widgets.race import Race, RaceState, draw_race, race, race_state
 
 __all__ = [
+    "BoundaryExplorer",
+    "BoundaryState",
+    "boundary_explorer",
+    "boundary_explorer_state",
+    "boundary_step_status",
+    "draw_boundary_explorer",
     "ExplorerState",
     "LRExplorer",
     "MomentumExplorer",
