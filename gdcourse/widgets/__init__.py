@@ -30,6 +30,15 @@ from gdcourse.widgets.momentum import (
     momentum_explorer_state,
 )
 from gdcourse.widgets.race import Race, RaceState, draw_race, race, race_state
+from gdcourse.widgets.scaling import (
+    LinearMSE,
+    ScalingExplorer,
+    ScalingState,
+    draw_scaling_explorer,
+    scaling_data,
+    scaling_explorer,
+    scaling_explorer_state,
+)
 
 __all__ = [
     "BoundaryExplorer",
@@ -54,4 +63,11 @@ __all__ = [
     "draw_race",
     "race",
     "race_state",
+    "LinearMSE",
+    "ScalingExplorer",
+    "ScalingState",
+    "draw_scaling_explorer",
+    "scaling_data",
+    "scaling_explorer",
+    "scaling_explorer_state",
 ]
