@@ -30,6 +30,13 @@ from gdcourse.widgets.momentum import (
     momentum_explorer_state,
 )
 from gdcourse.widgets.race import Race, RaceState, draw_race, race, race_state
+from gdcourse.widgets.regularisation import (
+    RegularisationExplorer,
+    RegularisationState,
+    draw_regularisation_explorer,
+    regularisation_explorer,
+    regularisation_explorer_state,
+)
 from gdcourse.widgets.scaling import (
     LinearMSE,
     ScalingExplorer,
@@ -63,6 +70,11 @@ __all__ = [
     "draw_race",
     "race",
     "race_state",
+    "RegularisationExplorer",
+    "RegularisationState",
+    "draw_regularisation_explorer",
+    "regularisation_explorer",
+    "regularisation_explorer_state",
     "LinearMSE",
     "ScalingExplorer",
     "ScalingState",
