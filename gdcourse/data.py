@@ -11,7 +11,8 @@ Sections of this module:
 * **bundled datasets** — :func:`load_digits`, :func:`load_breast_cancer`, :func:`load_diabetes`,
   :func:`load_iris`: scikit-learn's datasets that ship inside the scikit-learn package (nothing is
   downloaded);
-* **minibatches** — reserved for batch/stochastic/minibatch iteration (see the end of the module).
+* **minibatches** — :func:`minibatch_indices`, :func:`iterate_minibatches` and :class:`Minibatches`:
+  batch, stochastic (online) and minibatch iteration, a fresh seeded permutation per epoch.
 
 Random numbers are drawn on the host with a seeded NumPy generator (:func:`gdcourse.backend.rng`)
 and the result is moved to the active backend with :func:`gdcourse.backend.asarray`, so every
@@ -23,7 +24,7 @@ library, device and floating dtype.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from numbers import Real
 from typing import Any
 
@@ -33,7 +34,9 @@ from array_api_compat import device
 from gdcourse.backend import array_namespace, asarray, rng
 
 __all__ = [
+    "Minibatches",
     "Standardizer",
+    "iterate_minibatches",
     "load_breast_cancer",
     "load_diabetes",
     "load_digits",
@@ -42,6 +45,7 @@ __all__ = [
     "make_linear",
     "make_polynomial",
     "make_two_moons",
+    "minibatch_indices",
     "polynomial_features",
     "standardize",
     "train_val_split",
@@ -528,5 +532,261 @@ def load_iris(*, dtype: str = "float64", return_info: bool = False) -> tuple[Any
 # ----------------------------------------------------------------------------------------------
 # Minibatches
 # ----------------------------------------------------------------------------------------------
-# Batch, stochastic and minibatch iteration (``iterate_minibatches``) belongs here (issue 7).
-# Until then the estimators of :mod:`gdcourse.models` shuffle their own minibatches.
+
+
+def _batch_size_of(batch_size: Any, n: int, drop_last: bool) -> int:
+    """``batch_size`` checked; ``None`` means the full batch ``n``."""
+    if batch_size is None:
+        return n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(
+            f"batch_size must be a positive integer (1 = stochastic, n_samples or None = full batch), "
+            f"got {batch_size!r}"
+        )
+    if drop_last and batch_size > n:
+        raise ValueError(
+            f"batch_size={batch_size} is larger than the {n} samples: with drop_last=True no batch is left; "
+            f"use batch_size <= {n}"
+        )
+    return int(batch_size)
+
+
+def minibatch_indices(
+    n_samples: int,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    seed: Seed = None,
+) -> list[np.ndarray]:
+    r"""The host index arrays of one epoch's minibatches.
+
+    With ``shuffle`` the epoch visits the samples in the order of a permutation
+    :math:`\pi` = ``rng(seed).permutation(n_samples)`` and cuts it into consecutive pieces of
+    :math:`B` indices:
+
+    .. math:: \mathcal B_k = \{\pi_{kB}, \pi_{kB+1}, \dots, \pi_{\min((k+1)B,\, n) - 1}\},
+              \qquad k = 0, 1, \dots, \lceil n/B \rceil - 1,
+
+    so every sample appears in exactly one batch per epoch; the last batch holds the
+    :math:`n - B\lfloor n/B\rfloor` left-over samples when :math:`B` does not divide :math:`n`, or is
+    dropped with ``drop_last=True``.  A **full batch** (:math:`B \ge n`) is the whole data set in its
+    stored order and draws nothing from the generator: its gradient does not depend on the order, and
+    keeping the order makes it equal full-batch gradient descent to the last bit.
+
+    Parameters
+    ----------
+    n_samples : int
+        :math:`n \ge 1`.
+    batch_size : int or None
+        :math:`B`: ``1`` is stochastic (online) descent, ``None`` or :math:`B \ge n` the full batch.
+    shuffle : bool, default True
+        Visit the samples in a random order (``False``: in the stored order ``0, 1, …, n-1``).
+    drop_last : bool, default False
+        Leave out the last batch when it is smaller than :math:`B`.
+    seed : int, numpy Generator or None
+        ``rng(seed)`` draws the permutation: an integer gives the same order on every call, a
+        :class:`numpy.random.Generator` advances (so successive calls give fresh orders), ``None`` draws
+        fresh entropy.
+
+    Returns
+    -------
+    list of numpy.ndarray of int64
+        One array of indices per minibatch, in the order they are visited.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in minibatch_indices(5, 2, shuffle=False)]
+    [[0, 1], [2, 3], [4]]
+    >>> [b.tolist() for b in minibatch_indices(5, 2, shuffle=False, drop_last=True)]
+    [[0, 1], [2, 3]]
+    """
+    n = _positive_int("n_samples", n_samples)
+    size = _batch_size_of(batch_size, n, drop_last)
+    if size >= n:
+        return [np.arange(n, dtype=np.int64)]
+    order = rng(seed).permutation(n) if shuffle else np.arange(n, dtype=np.int64)
+    stop = n - n % size if drop_last else n
+    return [order[start : start + size] for start in range(0, stop, size)]
+
+
+def _check_pair(X: Any, y: Any) -> int:
+    _namespace(X, "X")
+    if X.ndim == 0:
+        raise ValueError("X must have a first axis of samples, got a 0-d array")
+    n = int(X.shape[0])
+    if n < 1:
+        raise ValueError("X has no samples; minibatches need at least one")
+    if y is not None:
+        _namespace(y, "y")
+        if y.ndim == 0 or y.shape[0] != n:
+            got = "a 0-d array" if y.ndim == 0 else f"{y.shape[0]}"
+            raise ValueError(f"X has {n} samples but y has {got}; they must have the same length")
+    return n
+
+
+def _batches(X: Array, y: Array | None, index_arrays: list[np.ndarray]) -> Iterator[tuple[Array, Array | None]]:
+    """Yield the rows of each index array, taken with ``xp.take`` on the data's own library and device.
+
+    The epoch's indices are moved to each array's device once and sliced per batch (one transfer per
+    epoch, not per batch).  The full batch in stored order is yielded as ``X, y`` themselves.
+    """
+    n = X.shape[0]
+    if len(index_arrays) == 1 and index_arrays[0].size == n and np.array_equal(index_arrays[0], np.arange(n)):
+        yield X, y
+        return
+    order = np.concatenate(index_arrays)
+    xp_x = array_namespace(X)
+    idx_x = xp_x.asarray(order, device=device(X))
+    if y is not None:
+        xp_y = array_namespace(y)
+        idx_y = idx_x if device(y) == device(X) and xp_y is xp_x else xp_y.asarray(order, device=device(y))
+    start = 0
+    for idx in index_arrays:
+        stop = start + idx.size
+        Xb = xp_x.take(X, idx_x[start:stop], axis=0)
+        yb = None if y is None else xp_y.take(y, idx_y[start:stop], axis=0)
+        start = stop
+        yield Xb, yb
+
+
+def iterate_minibatches(
+    X: Array,
+    y: Array | None = None,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    seed: Seed = None,
+) -> Iterator[tuple[Array, Array | None]]:
+    r"""One epoch of minibatches ``(X_batch, y_batch)``: batch, stochastic or minibatch iteration.
+
+    The indices of each batch are drawn on the host (:func:`minibatch_indices`: a permutation of
+    the samples cut into pieces of :math:`B`) and the rows are taken on the data's own library and
+    device, ``xp.take(X, xp.asarray(idx, device=device(X)), axis=0)``, so every backend sees the same
+    batches.  An update on the batch :math:`\mathcal B` uses the gradient of
+
+    .. math:: J_{\mathcal B}(\theta) = \frac{1}{|\mathcal B|} \sum_{i \in \mathcal B} f_i(\theta),
+
+    an unbiased estimate of the full cost's gradient :math:`\nabla J`, :math:`J = \frac1n\sum_i f_i`.
+
+    Parameters
+    ----------
+    X : array, shape (n_samples, ...)
+        Inputs (any backend).
+    y : array, shape (n_samples, ...), optional
+        Targets, same number of samples (may be of another library); ``y_batch`` is ``None`` without it.
+    batch_size : int or None
+        :math:`B`: ``1`` stochastic (online), ``None`` or ``n_samples`` the full batch (yielded as
+        ``X, y`` themselves, in stored order).
+    shuffle : bool, default True
+        Visit the samples in a random order.
+    drop_last : bool, default False
+        Leave out a last batch smaller than :math:`B`.
+    seed : int, numpy Generator or None
+        Draws the order.  For several epochs pass one :class:`numpy.random.Generator` to every call
+        (each epoch then gets a fresh permutation) or use :class:`Minibatches`; the same integer seed
+        on every call repeats the same order every epoch.
+
+    Yields
+    ------
+    X_batch, y_batch : arrays
+        The rows of the batch (``y_batch`` is ``None`` when ``y`` is).
+    """
+    n = _check_pair(X, y)
+    index_arrays = minibatch_indices(n, batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
+    return _batches(X, y, index_arrays)
+
+
+class Minibatches:
+    r"""Minibatches of ``(X, y)`` epoch after epoch, reproducibly: ``batches.epoch(e)`` is always epoch ``e``.
+
+    Epoch :math:`e` visits the samples in the :math:`e`-th permutation drawn from one generator
+    seeded with ``seed``, so ``Minibatches(X, y, B, seed=s).epoch(0)`` gives the same batches as
+    ``iterate_minibatches(X, y, B, seed=s)``, and epochs ``0, 1, 2, …`` the same as successive calls of
+    :func:`iterate_minibatches` sharing ``numpy.random.default_rng(s)``.  A fresh permutation each
+    epoch; every sample exactly once per epoch (except the samples of a dropped last batch).
+
+    Parameters
+    ----------
+    X, y, batch_size, shuffle, drop_last
+        As in :func:`iterate_minibatches`.
+    seed : int, numpy Generator or None, default 0
+        An integer fixes every epoch's order; a Generator gives a child seed drawn from it (it
+        advances, so two objects built from it differ); ``None`` draws fresh entropy once.
+
+    Attributes
+    ----------
+    n_samples : int
+        :math:`n`.
+    batch_size : int
+        :math:`B` (``n`` for the full batch).
+    n_batches : int
+        Batches (updates) per epoch: :math:`\lceil n/B\rceil`, or :math:`\lfloor n/B\rfloor` with
+        ``drop_last``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(10.0)[:, None]
+    >>> batches = Minibatches(X, batch_size=4, seed=0)
+    >>> batches.n_batches, [len(b) for b in batches.indices(0)]
+    (3, [4, 4, 2])
+    >>> [xb.ravel().tolist() for xb, _ in batches.epoch(1)] == [xb.ravel().tolist() for xb, _ in batches.epoch(1)]
+    True
+    """
+
+    def __init__(
+        self,
+        X: Array,
+        y: Array | None = None,
+        batch_size: int | None = None,
+        *,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        seed: Seed = 0,
+    ) -> None:
+        self.n_samples = _check_pair(X, y)
+        self.batch_size = min(_batch_size_of(batch_size, self.n_samples, drop_last), self.n_samples)
+        self.X, self.y = X, y
+        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        if isinstance(seed, np.random.Generator):
+            seed = int(seed.integers(0, 2**63 - 1))
+        self._generator = rng(seed)
+        self._states = [self._generator.bit_generator.state]  # the generator's state at the start of each epoch
+
+    @property
+    def n_batches(self) -> int:
+        """Batches (updates) per epoch."""
+        n, size = self.n_samples, self.batch_size
+        return n // size if self.drop_last else -(-n // size)
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def _generator_at(self, epoch: int) -> np.random.Generator:
+        while len(self._states) <= epoch:  # draw the missing epochs' permutations once, remember where each began
+            self._generator.bit_generator.state = self._states[-1]
+            if self.shuffle and self.batch_size < self.n_samples:
+                self._generator.permutation(self.n_samples)
+            self._states.append(self._generator.bit_generator.state)
+        self._generator.bit_generator.state = self._states[epoch]
+        return self._generator
+
+    def indices(self, epoch: int = 0) -> list[np.ndarray]:
+        """The host index arrays of epoch ``epoch`` (counted from 0), as :func:`minibatch_indices`."""
+        e = _positive_int("epoch", epoch, low=0)
+        return minibatch_indices(
+            self.n_samples, self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last,
+            seed=self._generator_at(e),
+        )
+
+    def epoch(self, epoch: int = 0) -> Iterator[tuple[Array, Array | None]]:
+        """The minibatches ``(X_batch, y_batch)`` of epoch ``epoch``; the same every time it is asked for."""
+        return _batches(self.X, self.y, self.indices(epoch))
+
+    def __repr__(self) -> str:
+        return (
+            f"Minibatches(n_samples={self.n_samples}, batch_size={self.batch_size}, n_batches={self.n_batches}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last})"
+        )

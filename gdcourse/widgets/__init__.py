@@ -6,6 +6,13 @@ pattern, and for how to show an explorer so that strict nbval sees a determinist
 output (make it the last expression of its cell).
 """
 
+from gdcourse.widgets.batch import (
+    BatchExplorer,
+    BatchState,
+    batch_explorer,
+    batch_explorer_state,
+    draw_batch_explorer,
+)
 from gdcourse.widgets.boundary import (
     BoundaryExplorer,
     BoundaryState,
@@ -48,6 +55,11 @@ from gdcourse.widgets.scaling import (
 )
 
 __all__ = [
+    "BatchExplorer",
+    "BatchState",
+    "batch_explorer",
+    "batch_explorer_state",
+    "draw_batch_explorer",
     "BoundaryExplorer",
     "BoundaryState",
     "boundary_explorer",
