@@ -17,6 +17,8 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 :func:`plot_trace_1d`          1-D objective with the iterates on the curve
 :func:`plot_contour`           2-D contour map with trajectories, start, end and minima
 :func:`plot_loss`              cost (or gap to the minimum) against the step, log scale
+:func:`plot_confusion_matrix`  confusion matrix of a classifier (rows: true class), mistakes highlighted
+:func:`plot_filters`           convolution filters (or any small images) side by side
 :func:`contour_levels`         the log-spaced levels :func:`plot_contour` uses
 :func:`plot_layer_stats`       a statistic per layer of a deep network (e.g. activation std)
 :func:`plot_layer_histograms`  per-layer histograms of activations or gradients
@@ -26,6 +28,7 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 from gdcourse.plots.boundary import plot_decision_boundary
 from gdcourse.plots.curves import plot_loss
 from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
+from gdcourse.plots.surface import plot_lr_sweep, plot_surface
 from gdcourse.plots.style import COURSE_STYLE, PALETTE, course_style, use_course_style
 
 __all__ = [
@@ -36,6 +39,8 @@ __all__ = [
     "plot_contour",
     "plot_decision_boundary",
     "plot_loss",
+    "plot_lr_sweep",
+    "plot_surface",
     "plot_trace_1d",
     "trajectory_lines",
     "use_course_style",
