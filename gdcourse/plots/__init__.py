@@ -28,8 +28,8 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 from gdcourse.plots.boundary import plot_decision_boundary
 from gdcourse.plots.curves import plot_loss
 from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
-from gdcourse.plots.surface import plot_lr_sweep, plot_surface
 from gdcourse.plots.style import COURSE_STYLE, PALETTE, course_style, use_course_style
+from gdcourse.plots.surface import plot_lr_sweep, plot_surface
 
 __all__ = [
     "COURSE_STYLE",
