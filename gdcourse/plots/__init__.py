@@ -27,6 +27,7 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 
 from gdcourse.plots.boundary import plot_decision_boundary
 from gdcourse.plots.curves import plot_loss
+from gdcourse.plots.histograms import layer_stds, plot_layer_histograms, plot_layer_stats
 from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
 from gdcourse.plots.style import COURSE_STYLE, PALETTE, course_style, use_course_style
 from gdcourse.plots.surface import plot_lr_sweep, plot_surface
@@ -36,8 +37,11 @@ __all__ = [
     "PALETTE",
     "contour_levels",
     "course_style",
+    "layer_stds",
     "plot_contour",
     "plot_decision_boundary",
+    "plot_layer_histograms",
+    "plot_layer_stats",
     "plot_loss",
     "plot_lr_sweep",
     "plot_surface",

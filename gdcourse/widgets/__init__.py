@@ -21,6 +21,17 @@ from gdcourse.widgets.boundary import (
     boundary_step_status,
     draw_boundary_explorer,
 )
+from gdcourse.widgets.init_explorer import (
+    InitExplorer,
+    InitState,
+    LayerSignals,
+    deep_network,
+    draw_init_explorer,
+    init_explorer,
+    init_explorer_state,
+    layer_signals,
+    scaled_init,
+)
 from gdcourse.widgets.lr_explorer import (
     ExplorerState,
     LRExplorer,
@@ -67,6 +78,15 @@ __all__ = [
     "boundary_step_status",
     "draw_boundary_explorer",
     "ExplorerState",
+    "InitExplorer",
+    "InitState",
+    "LayerSignals",
+    "deep_network",
+    "draw_init_explorer",
+    "init_explorer",
+    "init_explorer_state",
+    "layer_signals",
+    "scaled_init",
     "LRExplorer",
     "MomentumExplorer",
     "MomentumState",
