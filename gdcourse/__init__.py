@@ -12,11 +12,11 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "asarray", "setup_notebook", "to_numpy", "use"]
 
 
-def setup_notebook(seed: int = 0, precision: int = 4):
+def setup_notebook(seed: int = 0, precision: int = 4, blas_threads: int | None = 1):
     """Seed randomness, set print precision and the course's plot style for a notebook.
 
     See :func:`gdcourse.notebook.setup_notebook`.
     """
     from gdcourse.notebook import setup_notebook as _setup
 
-    return _setup(seed=seed, precision=precision)
+    return _setup(seed=seed, precision=precision, blas_threads=blas_threads)

@@ -118,3 +118,13 @@ def test_readme_course_command_serves_notebook_00(tmp_path):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_setup_notebook_limits_blas_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):  # restored afterwards
+        gdcourse.setup_notebook(seed=0)
+        assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}
+    with pytest.raises(ValueError, match="blas_threads"):
+        gdcourse.setup_notebook(seed=0, blas_threads=0)

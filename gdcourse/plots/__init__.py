@@ -28,6 +28,7 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 from gdcourse.plots.boundary import plot_decision_boundary
 from gdcourse.plots.curves import plot_loss
 from gdcourse.plots.histograms import layer_stds, plot_layer_histograms, plot_layer_stats
+from gdcourse.plots.models import confusion_counts, plot_confusion_matrix, plot_filters
 from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
 from gdcourse.plots.style import COURSE_STYLE, PALETTE, course_style, use_course_style
 from gdcourse.plots.surface import plot_lr_sweep, plot_surface
@@ -35,11 +36,14 @@ from gdcourse.plots.surface import plot_lr_sweep, plot_surface
 __all__ = [
     "COURSE_STYLE",
     "PALETTE",
+    "confusion_counts",
     "contour_levels",
     "course_style",
     "layer_stds",
+    "plot_confusion_matrix",
     "plot_contour",
     "plot_decision_boundary",
+    "plot_filters",
     "plot_layer_histograms",
     "plot_layer_stats",
     "plot_loss",
