@@ -30,3 +30,12 @@ notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
 		--ExecutePreprocessor.timeout=120 notebooks/[0-9][0-9]_*.ipynb
 	$(BIN)/gdcourse assign
+
+# The course website (build/site) and the lecture slides (build/slides), both working offline; the browser
+# assets come from the npm packages pinned in docs/vendor (`npm ci --prefix docs/vendor` runs when missing).
+.PHONY: site slides
+site: $(STAMP)
+	$(BIN)/python -m gdcourse.site --output build/site
+
+slides: $(STAMP)
+	$(BIN)/python -m gdcourse.slides --output build/slides

@@ -1,4 +1,4 @@
-"""The ``gdcourse`` command: ``doctor``, ``assign``, ``grade``, ``bench``.
+"""The ``gdcourse`` command: ``doctor``, ``assign``, ``grade``, ``slides``, ``site``, ``bench``.
 
 Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
 ``run(args) -> int``; the module is imported only when its subcommand runs.
@@ -16,6 +16,8 @@ SUBCOMMANDS = {
     "doctor": ("gdcourse.doctor", "check this machine can run the course and say how to fix what is missing"),
     "assign": ("gdcourse.assign", "generate student notebooks (solutions stripped) from the source notebooks"),
     "grade": ("gdcourse.grading", "grade a folder of submitted notebooks in isolated workers into a CSV"),
+    "slides": ("gdcourse.slides", "build reveal.js slide decks of the notebooks (offline) into build/slides"),
+    "site": ("gdcourse.site", "build the course website (Sphinx, offline) into build/site"),
     "bench": ("gdcourse.bench", "run the side-by-side benchmarks of a source checkout (benchmarks/run_all.py)"),
 }
 
