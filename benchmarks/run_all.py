@@ -21,13 +21,13 @@ QUICK_OUT = str(HERE / "results" / "quick")  # smoke-test results never overwrit
 # name -> (script, what it measures, arguments for --quick); a script not written yet is reported and skipped
 BENCHMARKS = {
     "optimizer_step": ("optimizer_step.py", "Adam/SGD-momentum/RMSprop step: gdcourse vs torch.optim vs NumPy", QUICK),
-    # comes with the neural-network issue: gdcourse layers vs PyTorch vs scikit-learn vs hand NumPy (DESIGN.md 8)
     "mlp_digits": ("mlp_digits.py", "MLP 64-128-10 on digits, Adam, batch 32, 20 epochs, one thread", QUICK),
     "tuning": (
         "tuning.py",
         "grid vs random vs Bayesian search: trials to reach the optimum",
         [*QUICK, "--out-dir", QUICK_OUT],
     ),
+    "grading": ("grading.py", "gdcourse grade on 50 notebook-00 submissions, --jobs 2, sandboxed", QUICK),
     "course_runtime": ("course_runtime.py", "wall time of strict nbval per notebook and in total", QUICK),
 }
 GPU_AWARE = {"optimizer_step"}

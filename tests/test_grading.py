@@ -514,13 +514,10 @@ def test_fifty_small_submissions_with_two_jobs(tmp_path):
         cells = CORRECT if variant == 0 else _correct_with(add="def add(a, b):\n    return a - b\ncheck('99.add', add)")
         subs[f"s{i:02d}"] = cells if variant != 2 else (*cells, "x = sum(range(10**5))")
     write_submissions(tmp_path / "subs", subs)
-    started = time.monotonic()
+    # correctness only: the time is measured in benchmarks/grading.py, never asserted in a unit test
     done = grade(tmp_path / "subs", tmp_path / "out" / "scores.csv", exercises=REGISTRY, jobs=2, quiet=True)
-    seconds = time.monotonic() - started
-    print(f"\n50 submissions, --jobs 2, sandbox {done.sandbox}: {seconds:.1f} s")
     assert len(done.entries) == 50 and done.counts == {"ok": 50}
     assert sorted(e["total"] for e in done.entries) == [2.0] * 33 + [4.0] * 17
-    assert seconds < 120
 
 
 # --- units ------------------------------------------------------------------------------------------
