@@ -17,7 +17,6 @@ import contextlib
 import copy
 import importlib.util
 import inspect
-import itertools
 import json
 import math
 import pickle
@@ -148,28 +147,16 @@ TORCH = (
 )
 
 
-def _grid(rule, **axes):
-    names = list(axes)
-    for values in itertools.product(*axes.values()):
-        yield rule, dict(zip(names, values, strict=True))
+def _load_fixture_script():
+    path = Path(__file__).parent / "fixtures" / "make_torch_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_torch_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _cases():
-    common = {"wd": [False, True], "maximize": [False, True]}
-    yield from _grid("gd", **common)
-    yield from _grid("heavy_ball", **common)
-    yield from _grid("sgd", mom=["none", "plain", "nesterov", "dampened"], **common)
-    yield from _grid("adagrad", lr_decay=[False, True], init_acc=[False, True], **common)
-    yield from _grid("rmsprop", centered=[False, True], momentum=[False, True], **common)
-    yield from _grid("adadelta", **common)
-    yield from _grid("adam", amsgrad=[False, True], wd=[False, "l2", "decoupled"], maximize=[False, True])
-    yield from _grid("adamw", amsgrad=[False, True], maximize=[False, True])
-    yield from _grid("amsgrad", **common)
-    yield from _grid("adamax", **common)
-    yield from _grid("nadam", wd=[False, "l2", "decoupled"], maximize=[False, True])
-
-
-CASES = list(_cases())
+FIXTURES = _load_fixture_script()
+CASES = list(FIXTURES.torch_option_grid())  # one grid for the live tests and the fixtures
 
 
 def _case_id(case):
@@ -474,15 +461,6 @@ def test_lookahead_is_the_params_for_every_other_rule():
 # ----------------------------------------------------------------------------------------------
 
 
-def _load_fixture_script():
-    path = Path(__file__).parent / "fixtures" / "make_torch_fixtures.py"
-    spec = importlib.util.spec_from_file_location("make_torch_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FIXTURES = _load_fixture_script()
 RECORDED, RECORDED_ARRAYS = FIXTURES.load()
 
 
