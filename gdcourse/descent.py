@@ -126,6 +126,23 @@ class History:
     label: str = ""
     extras: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_records(
+        cls, path: list, losses: list, grad_norms: list, lrs: list | None = None, **fields: Any
+    ) -> History:
+        """Build a history from the per-step lists a loop records (iterates on any backend).
+
+        ``lrs=None`` records NaN for every update (rules without a single learning rate).
+        """
+        n_updates = len(losses) - 1
+        return cls(
+            path=np.stack([np.asarray(to_numpy(p), dtype=np.float64) for p in path]),
+            losses=np.asarray(losses, dtype=np.float64),
+            grad_norms=np.asarray(grad_norms, dtype=np.float64),
+            lrs=np.full(n_updates, np.nan) if lrs is None else np.asarray(lrs, dtype=np.float64),
+            **fields,
+        )
+
     @property
     def n_iter(self) -> int:
         """Number of updates taken."""
@@ -293,11 +310,11 @@ def minimize(
                 stop_reason = "tol_grad"
                 message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {max_iter} updates"
 
-    history = History(
-        path=np.stack([p.astype(np.float64) for p in path]),
-        losses=np.asarray(losses),
-        grad_norms=np.asarray(grad_norms),
-        lrs=np.asarray(lrs, dtype=np.float64),
+    history = History.from_records(
+        path,
+        losses,
+        grad_norms,
+        lrs,
         stop_reason=stop_reason,
         message=message,
         theta=theta,
@@ -414,11 +431,10 @@ def newton(
             diverged_at = t + 1
             break
 
-    history = History(
-        path=np.stack([np.asarray(p, dtype=np.float64) for p in path]),
-        losses=np.asarray(losses),
-        grad_norms=np.asarray(grad_norms),
-        lrs=np.full(len(losses) - 1, np.nan),
+    history = History.from_records(
+        path,
+        losses,
+        grad_norms,
         stop_reason=stop_reason,
         message=message,
         theta=theta,
@@ -552,11 +568,11 @@ def conjugate_gradient(
         alphas.append(float(alpha))
         betas.append(float(beta))
 
-    return History(
-        path=np.stack([np.asarray(p_, dtype=np.float64) for p_ in path]),
-        losses=np.asarray(losses),
-        grad_norms=np.asarray(res_norms),
-        lrs=np.asarray(alphas, dtype=np.float64),
+    return History.from_records(
+        path,
+        losses,
+        res_norms,
+        alphas,
         stop_reason=stop_reason,
         message=message,
         theta=x,

@@ -428,11 +428,11 @@ def sgd_run(
             if stop_reason == "diverged":
                 break
 
-    history = StochasticHistory(
-        path=np.stack([np.asarray(p, dtype=np.float64) for p in path]),
-        losses=np.asarray(losses),
-        grad_norms=np.asarray(norms),
-        lrs=np.asarray(lrs, dtype=np.float64),
+    history = StochasticHistory.from_records(
+        path,
+        losses,
+        norms,
+        lrs,
         stop_reason=stop_reason,
         message=message,
         theta=theta,
