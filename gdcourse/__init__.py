@@ -5,11 +5,11 @@ right.  Start with ``gdcourse.setup_notebook(seed=0)`` in a notebook, or run
 ``gdcourse doctor`` in a terminal.
 """
 
-from gdcourse.backend import asarray, to_numpy, use
+from gdcourse.backend import array_module, asarray, to_numpy, use
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "asarray", "setup_notebook", "to_numpy", "use"]
+__all__ = ["__version__", "array_module", "asarray", "setup_notebook", "to_numpy", "use"]
 
 
 def setup_notebook(seed: int = 0, precision: int = 4, blas_threads: int | None = 1):

@@ -14,6 +14,7 @@ or at run time with :func:`use`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,7 @@ from array_api_compat import array_namespace as _compat_array_namespace
 
 __all__ = [
     "Backend",
+    "array_module",
     "array_namespace",
     "asarray",
     "current",
@@ -145,6 +147,48 @@ def using(name: str) -> Iterator[Backend]:
         yield use(name)
     finally:
         _current = previous
+
+
+#: Functions of the array API that create arrays from nothing (they take ``device=``).
+CREATION_FUNCTIONS = frozenset({"arange", "asarray", "empty", "eye", "full", "linspace", "ones", "zeros"})
+
+
+class _OnDevice:
+    """The namespace ``xp`` with its creation functions placing arrays on ``device`` by default."""
+
+    def __init__(self, xp: Any, device: Any) -> None:
+        self._xp = xp
+        self._device = device
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._xp, name)
+        if name in CREATION_FUNCTIONS:
+            return functools.partial(attribute, device=self._device)
+        return attribute
+
+    def __repr__(self) -> str:
+        return f"<array module {self._xp.__name__} on {self._device}>"
+
+
+_MODULE_OF_BACKEND: dict[Backend, Any] = {}
+
+
+def array_module() -> Any:
+    """The array module of the active backend, for notebooks: ``xp = gdcourse.array_module()``.
+
+    ``xp.sqrt``, ``xp.mean``, ``xp.linalg.vector_norm`` ... work on the arrays of
+    the active backend (NumPy by default, CuPy on a GPU), and ``xp.zeros``,
+    ``xp.asarray``, ``xp.linspace`` and the other creation functions put new
+    arrays on the backend's device.  It follows the array API standard, so code
+    written with it runs unchanged on every backend.
+    """
+    backend = current()
+    if backend.device is None:
+        return backend.xp
+    module = _MODULE_OF_BACKEND.get(backend)
+    if module is None:
+        module = _MODULE_OF_BACKEND[backend] = _OnDevice(backend.xp, backend.device)
+    return module
 
 
 def _resolve_dtype(xp: Any, dtype: Any) -> Any:

@@ -55,3 +55,25 @@ def test_bad_seed_and_dtype_are_named():
         B.rng(-1)
     with pytest.raises(ValueError, match="dtype"):
         B.asarray([1.0], dtype="float33")
+
+
+def test_array_module_creates_on_the_backend_device(backend):
+    xp = B.array_module()
+    made = [xp.zeros(3), xp.ones(3), xp.asarray([1.0, 2.0, 3.0]), xp.linspace(0.0, 1.0, 3), xp.arange(3.0),
+            xp.full(3, 2.0), xp.empty(3)]
+    reference = B.asarray([0.0, 0.0, 0.0])
+    for x in made:
+        assert getattr(x, "device", None) == getattr(reference, "device", None)
+        _ = x + reference  # same device: no error
+    np.testing.assert_allclose(B.to_numpy(xp.sqrt(xp.asarray([4.0, 9.0]))), [2.0, 3.0])
+    assert B.to_numpy(xp.eye(2)).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_array_module_of_the_strict_device_keeps_an_explicit_device():
+    import array_api_strict
+
+    with B.using("array_api_strict:device1"):
+        xp = B.array_module()
+        assert xp.zeros(2).device == array_api_strict.Device("device1")
+        assert xp.zeros(2, device=array_api_strict.Device("CPU_DEVICE")).device == array_api_strict.Device("CPU_DEVICE")
+        assert "device1" in repr(xp)
