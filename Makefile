@@ -2,13 +2,14 @@
 #   make lab    set up .venv if needed, then open JupyterLab at notebook 00
 #   make test   set up .venv if needed, then run every test (unit, verification, grading, notebooks)
 #   make notebooks  (authors) re-execute the source notebooks and regenerate the student versions
+#   make gpu-check  (on a machine with an NVIDIA GPU) unit suite and course on CuPy, GPU benchmarks
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gdcourse-installed
 LAB_ARGS ?=
 
-.PHONY: lab test setup notebooks
+.PHONY: lab test setup notebooks gpu-check
 
 setup: $(STAMP)
 
@@ -39,3 +40,10 @@ site: $(STAMP)
 
 slides: $(STAMP)
 	$(BIN)/python -m gdcourse.slides --output build/slides
+
+# On a machine with an NVIDIA GPU: the unit suite with GDCOURSE_TEST_BACKENDS=numpy,cupy, every notebook under
+# strict nbval with GDCOURSE_BACKEND=cupy, and the optimizer benchmark with CuPy and torch CUDA
+# (results in benchmarks/results/gpu/). Installs CuPy first; stops with a clear message when no GPU is usable.
+gpu-check: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[gpu]"
+	$(BIN)/python benchmarks/gpu_check.py

@@ -276,19 +276,25 @@ def gpu_bench(sizes: list[int], steps: int, repeats: int) -> dict[str, Any]:
     """The same steps with CuPy (gdcourse) and torch CUDA, when a GPU is usable."""
     try:
         import cupy
-        import torch
 
         cupy.cuda.runtime.getDeviceCount()
-        if not torch.cuda.is_available():
-            return {"skipped": "torch has no CUDA here"}
     except Exception as err:  # noqa: BLE001 - any failure means no usable GPU
         return {"skipped": f"no usable GPU ({type(err).__name__}: {err})"}
+    try:
+        import torch
+
+        torch_cuda = torch.cuda.is_available()
+    except ImportError:
+        torch_cuda = False
 
     def sync():
         cupy.cuda.Device().synchronize()
-        torch.cuda.synchronize()
+        if torch_cuda:
+            torch.cuda.synchronize()
 
     out: dict[str, Any] = {"device": cupy.cuda.runtime.getDeviceProperties(0)["name"].decode(), "records": []}
+    if not torch_cuda:
+        out["note"] = "torch has no CUDA here: CuPy rows only"
     for rule in RULES:
         for n in sizes:
             rng = np.random.default_rng(0)
@@ -304,7 +310,7 @@ def gpu_bench(sizes: list[int], steps: int, repeats: int) -> dict[str, Any]:
                     box["p"], box["s"] = opt.step(box["p"], gg, box["s"])
 
                 impls[f"gdcourse {'fused' if fused else 'readable'} (CuPy)"] = step
-            for mode in ("foreach", "fused"):
+            for mode in ("foreach", "fused") if torch_cuda else ():
                 try:
                     impls[f"torch {mode} (CUDA)"] = make_torch(rule, theta, g, mode, device="cuda")[0]
                 except (TypeError, RuntimeError):
@@ -318,6 +324,27 @@ def gpu_bench(sizes: list[int], steps: int, repeats: int) -> dict[str, Any]:
                     times[name].append(C.time_per_call(step, steps, sync))
             for name in impls:
                 out["records"].append({"rule": rule, "size": n, "impl": name, **C.summary(times[name])})
+    return out
+
+
+def gpu_ratios(cpu: list[dict[str, Any]], gpu: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per rule and size: CuPy fused step vs gdcourse fused on the CPU (speedup), and vs torch fused CUDA (ratio)."""
+    def ms(rows: list[dict[str, Any]], rule: str, n: int, impl: str) -> float | None:
+        return next((r["median_ms"] for r in rows if (r["rule"], r["size"], r["impl"]) == (rule, n, impl)), None)
+
+    out = []
+    for rule, n in dict.fromkeys((r["rule"], r["size"]) for r in gpu):
+        fused_gpu = ms(gpu, rule, n, "gdcourse fused (CuPy)")
+        fused_cpu = ms(cpu, rule, n, "gdcourse fused")
+        torch_fused = ms(gpu, rule, n, "torch fused (CUDA)")
+        if fused_gpu is None or fused_cpu is None:
+            continue
+        out.append({
+            "rule": rule,
+            "size": n,
+            "speedup_over_cpu": fused_cpu / fused_gpu,
+            "ratio_to_torch_cuda_fused": None if torch_fused is None else fused_gpu / torch_fused,
+        })
     return out
 
 
@@ -435,9 +462,19 @@ def main(argv: list[str] | None = None) -> int:
             "\nFused Adam by chunk size (median ms): " + ", ".join(f"{s['chunk']}: {s['median_ms']:.1f}" for s in sweep)
         )
     if "records" in gpu:
+        gpu["ratios"] = gpu_ratios(records, gpu["records"])
         md.append(f"\n## GPU: {gpu['device']}\n")
+        md.append(gpu.get("note", ""))
         md.append("| rule | size | implementation | median ms |\n|---|---:|---|---:|")
         md += [f"| {r['rule']} | {r['size']:,} | {r['impl']} | {r['median_ms']:.3f} |" for r in gpu["records"]]
+        md.append("\n| rule | size | CuPy fused vs gdcourse fused on this CPU | vs torch fused (CUDA) |")
+        md.append("|---|---:|---:|---:|")
+        md += [
+            f"| {r['rule']} | {r['size']:,} | {r['speedup_over_cpu']:.1f}× faster | "
+            + ("–" if r["ratio_to_torch_cuda_fused"] is None else f"{r['ratio_to_torch_cuda_fused']:.2f}× the time")
+            + " |"
+            for r in gpu["ratios"]
+        ]
     else:
         md.append(f"\nGPU: {gpu['skipped']}\n")
     payload = {
