@@ -129,8 +129,11 @@ class Standardizer:
     n_features_in_ : int
     """
 
-    def fit(self, X: Array) -> Standardizer:
-        r"""Compute :math:`\mu` and :math:`s` from ``X`` of shape ``(n_samples, n_features)``; return ``self``."""
+    def fit(self, X: Array, y: Any = None) -> Standardizer:
+        r"""Compute :math:`\mu` and :math:`s` from ``X`` of shape ``(n_samples, n_features)``; return ``self``.
+
+        ``y`` is ignored: it is accepted so that a scikit-learn ``Pipeline`` can pass the targets along.
+        """
         xp, X = _float_matrix(X, "X")
         n = X.shape[0]
         if n < 1:
@@ -159,8 +162,8 @@ class Standardizer:
         _, X = self._check(X, "X")
         return (X - self.mean_) / self.scale_
 
-    def fit_transform(self, X: Array) -> Array:
-        """:meth:`fit` then :meth:`transform` on the same ``X``."""
+    def fit_transform(self, X: Array, y: Any = None) -> Array:
+        """:meth:`fit` then :meth:`transform` on the same ``X`` (``y`` is ignored, as in :meth:`fit`)."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z: Array) -> Array:

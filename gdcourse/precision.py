@@ -293,11 +293,12 @@ def cast_outcome(value: float, dtype: Any) -> str:
     """What happens to one number stored in ``dtype``: a short phrase for tables.
 
     One of ``"overflow to inf"``, ``"underflow to 0"``, ``"subnormal: k significant bits"``, ``"exact"``
-    or ``"rounded (relative error r)"``.
+    or ``"rounded (relative error r)"``.  One number is described on the host, with NumPy, whatever the
+    active backend (so float16 works even where the backend has none, e.g. ``array_api_strict``).
     """
     fmt = float_format(dtype)
     x = float(value)
-    stored = float(to_numpy(cast(x, dtype)))
+    stored = float(cast(np.float64(x), dtype))
     if math.isinf(stored) and math.isfinite(x):
         return "overflow to inf"
     if stored == 0.0 and x != 0.0:

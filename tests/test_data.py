@@ -44,6 +44,23 @@ def test_constant_features_become_zero_without_division_by_zero(backend):
     np.testing.assert_allclose(Z, StandardScaler().fit_transform(X), atol=1e-12)
 
 
+def test_standardizer_is_a_pipeline_step_on_every_backend(backend):
+    # A scikit-learn Pipeline passes y to fit_transform; StandardScaler would need NumPy arrays.
+    from sklearn.pipeline import make_pipeline
+
+    from gdcourse.models import LinearRegression
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(loc=[10.0, -3.0], scale=[5.0, 0.1], size=(50, 2))
+    y = X @ np.array([0.5, 20.0]) + rng.normal(scale=0.1, size=50)
+    piped = make_pipeline(data.Standardizer(), LinearRegression(tol=1e-10, max_epochs=5000))
+    piped.fit(B.asarray(X), B.asarray(y))
+    assert piped[0].mean_.device == B.asarray(X).device
+    reference = make_pipeline(StandardScaler(), LinearRegression(tol=1e-10, max_epochs=5000)).fit(X, y)
+    np.testing.assert_allclose(piped[-1].coef_, reference[-1].coef_, atol=1e-10)
+    assert piped.score(B.asarray(X), B.asarray(y)) == pytest.approx(reference.score(X, y), abs=1e-12)
+
+
 def test_standardize_returns_one_array_or_a_tuple():
     X_train, X_test = np.array([[1.0], [3.0]]), np.array([[5.0]])
     alone = data.standardize(X_train)

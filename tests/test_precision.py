@@ -323,3 +323,10 @@ def test_training_memory_mixed_precision_and_batch_size():
         P.training_memory([3], 8)
     with pytest.raises(ValueError):
         P.training_memory([3, 2], 0)
+
+
+def test_cast_outcome_describes_a_number_on_any_backend(backend):
+    # one number is described on the host: float16 works even where the active backend has none
+    assert P.cast_outcome(7e4, "float16") == "overflow to inf"
+    assert P.cast_outcome(1e-5, "float16") == "subnormal: 8 significant bits"
+    assert P.cast_outcome(3.14159, "float32").startswith("rounded")
