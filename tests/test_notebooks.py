@@ -7,7 +7,10 @@ or outputs that were not produced by a clean top-to-bottom run.
 
 import ast
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -104,3 +107,23 @@ def test_student_notebook_leaks_no_solution_and_no_output(path):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
     assert _checked_ids(student) == _checked_ids(source), "the student keeps every check cell"
+
+
+STRICT_BACKEND = "array_api_strict:device1"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_notebook_runs_unchanged_on_a_non_host_device(path, tmp_path):
+    """The course really swaps backends: strict nbval passes with new arrays on array_api_strict's ``device1``.
+
+    That device is the CPU stand-in for a GPU: any NumPy call on course data (``np.mean(x)``, ``len(x)``,
+    ``float(x)`` on a device array) fails there as it would on CuPy, so the stored outputs (made with NumPy)
+    must come out unchanged.
+    """
+    env = {**os.environ, "GDCOURSE_BACKEND": STRICT_BACKEND, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(path), "-q", "-p", "no:cacheprovider", "-x"],
+        cwd=NOTEBOOKS.parent, env=env, capture_output=True, text=True, timeout=600,
+    )
+    report = result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0, f"{path.name} under {STRICT_BACKEND}:\n{report}"

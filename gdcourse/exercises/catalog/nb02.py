@@ -117,13 +117,15 @@ MSE_GRAD = Exercise(
         "Compute the residuals once: r = X @ w + b - y, one per sample (shape (n,)).",
         "The chain rule on (r_i)²: d/dw of (1/n) Σ r_i² is (1/n) Σ 2 r_i ∂r_i/∂w, and ∂r_i/∂w = x_i, ∂r_i/∂b = 1.",
         "Σ_i r_i x_i for all features at once is X.T @ r (shape (p,), like w). "
-        "So grad_w = 2 / n * X.T @ r and grad_b = 2 / n * r.sum(), with n = X.shape[0].",
+        "So grad_w = 2 / n * X.T @ r and grad_b = 2 / n * xp.sum(r), with n = X.shape[0].",
     ),
     solution=(
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
         "def mse_grad(X, y, w, b):\n"
         "    n = X.shape[0]\n"
         "    r = X @ w + b - y              # residuals, shape (n,)\n"
-        "    return 2 / n * (X.T @ r), 2 / n * r.sum()\n"
+        "    return 2 / n * (X.T @ r), 2 / n * xp.sum(r)\n"
     ),
     mistakes=(
         Mistake(
@@ -269,13 +271,15 @@ STANDARDIZE = Exercise(
         "deviation, so take them along axis=0.",
         "Compute mean and std from X_train only, then apply the *same* two arrays to X_train and to X_val: "
         "the validation set plays the part of future data you have not seen yet.",
-        "mean = X_train.mean(axis=0); std = X_train.std(axis=0)  (ddof=0, the default); "
+        "mean = xp.mean(X_train, axis=0); std = xp.std(X_train, axis=0)  (ddof=0, the default); "
         "return (X_train - mean) / std, (X_val - mean) / std",
     ),
     solution=(
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
         "def standardize(X_train, X_val):\n"
-        "    mean = X_train.mean(axis=0)    # one mean per feature, from the training set only\n"
-        "    std = X_train.std(axis=0)      # ddof=0: divide by n\n"
+        "    mean = xp.mean(X_train, axis=0)  # one mean per feature, from the training set only\n"
+        "    std = xp.std(X_train, axis=0)    # ddof=0: divide by n\n"
         "    return (X_train - mean) / std, (X_val - mean) / std\n"
     ),
     mistakes=(
@@ -296,13 +300,13 @@ STANDARDIZE = Exercise(
         Mistake(
             "by_variance",
             "You divided by the variance σ², not the standard deviation σ: the result does not have unit "
-            "spread (its standard deviation is 1/σ). Divide by X_train.std(axis=0).",
+            "spread (its standard deviation is 1/σ). Divide by xp.std(X_train, axis=0).",
             _by_variance,
         ),
         Mistake(
             "ddof_one",
             "You used the sample standard deviation with ddof=1 (divide by n − 1). This exercise uses ddof=0 "
-            "(divide by n), the default of np.std and of scikit-learn's StandardScaler, so that the "
+            "(divide by n), the default of xp.std (and np.std) and of scikit-learn's StandardScaler, so that the "
             "standardised training features have exactly mean 0 and variance 1.",
             _ddof_one,
         ),
@@ -321,7 +325,7 @@ STANDARDIZE = Exercise(
         Mistake(
             "global_stats",
             "You used one mean and one standard deviation over all entries of X_train. Each feature (column) "
-            "needs its own: X_train.mean(axis=0), X_train.std(axis=0).",
+            "needs its own: xp.mean(X_train, axis=0), xp.std(X_train, axis=0).",
             _global_stats,
         ),
         Mistake(

@@ -210,11 +210,13 @@ HINGE_SUBGRADIENT = Exercise(
         "Where m < 1 the term is 1 − y xᵀw, whose gradient in w is −y x; where m > 1 it is 0. At m = 1 "
         "exactly, use 0 (the course's convention).",
         "active = y * (X @ w) < 1; return −Xᵀ(y · active) / n, with active turned into 0.0/1.0 "
-        "(e.g. xp.astype or .astype(float)).",
+        "by xp.astype(active, X.dtype).",
     ),
     solution=(
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
         "def hinge_subgradient(X, y, w):\n"
-        "    active = (y * (X @ w) < 1).astype(X.dtype)  # on or beyond the margin: flat, contributes 0\n"
+        "    active = xp.astype(y * (X @ w) < 1, X.dtype)  # on or beyond the margin: flat, contributes 0\n"
         "    return -(X.T @ (y * active)) / X.shape[0]\n"
     ),
     mistakes=(

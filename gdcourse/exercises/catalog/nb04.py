@@ -155,14 +155,16 @@ LINEAR_BACKWARD = Exercise(
         "grad_W like W (n_out, n_in), grad_b like b (n_out,). Let the shapes tell you how to multiply.",
         "Y = x Wᵀ + b, so Y_nj = Σ_i x_ni W_ji + b_j. Differentiate one entry: ∂Y_nj/∂x_ni = W_ji, "
         "∂Y_nj/∂W_ji = x_ni, ∂Y_nj/∂b_j = 1, then sum over every (n, j) that uses it.",
-        "grad_x = grad_out @ W, grad_W = grad_out.T @ x, grad_b = grad_out.sum(axis=0) "
+        "grad_x = grad_out @ W, grad_W = grad_out.T @ x, grad_b = xp.sum(grad_out, axis=0) "
         "(b is added to every row of the batch, so its gradient sums over the batch).",
     ),
     solution=(
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
         "def linear_backward(x, W, b, grad_out):\n"
-        "    grad_x = grad_out @ W          # (n, n_out) @ (n_out, n_in) -> (n, n_in)\n"
-        "    grad_W = grad_out.T @ x        # (n_out, n) @ (n, n_in) -> (n_out, n_in)\n"
-        "    grad_b = grad_out.sum(axis=0)  # b is used by every example: sum over the batch\n"
+        "    grad_x = grad_out @ W              # (n, n_out) @ (n_out, n_in) -> (n, n_in)\n"
+        "    grad_W = grad_out.T @ x            # (n_out, n) @ (n, n_in) -> (n_out, n_in)\n"
+        "    grad_b = xp.sum(grad_out, axis=0)  # b is used by every example: sum over the batch\n"
         "    return grad_x, grad_W, grad_b\n"
     ),
     mistakes=(
@@ -182,13 +184,13 @@ LINEAR_BACKWARD = Exercise(
         Mistake(
             "bias_not_summed",
             "grad_b is not summed over the batch: the same b is added to every example, so its gradient "
-            "collects one contribution per example, grad_out.sum(axis=0), of the shape of b.",
+            "collects one contribution per example, xp.sum(grad_out, axis=0), of the shape of b.",
             _bias_not_summed,
         ),
         Mistake(
             "bias_wrong_axis",
             "grad_b sums over the wrong axis: axis 1 adds up the outputs of one example; the batch is "
-            "axis 0, so grad_b = grad_out.sum(axis=0), of the shape of b.",
+            "axis 0, so grad_b = xp.sum(grad_out, axis=0), of the shape of b.",
             _bias_wrong_axis,
         ),
         Mistake(
@@ -259,10 +261,13 @@ RELU_BACKWARD = Exercise(
         "relu has slope 1 where x > 0 and slope 0 where x < 0. At exactly x = 0 the course (like PyTorch) "
         "takes the slope as 0.",
         "By the chain rule, grad_x = grad_out × (slope of relu at x), entry by entry.",
-        "grad_out * (x > 0) — the boolean mask becomes 0.0/1.0 when multiplied.",
+        "xp.where(x > 0, grad_out, 0.0): grad_out where x > 0, and 0 everywhere else (x ≤ 0).",
     ),
     solution=(
-        "def relu_backward(x, grad_out):\n    return grad_out * (x > 0)  # slope 1 where x > 0, else 0 (also at 0)\n"
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
+        "def relu_backward(x, grad_out):\n"
+        "    return xp.where(x > 0, grad_out, 0.0)  # slope 1 where x > 0, else 0 (also at 0)\n"
     ),
     mistakes=(
         Mistake(
@@ -280,19 +285,19 @@ RELU_BACKWARD = Exercise(
         Mistake(
             "mask_only",
             "You return the local derivative (the mask x > 0) without multiplying by grad_out. The chain "
-            "rule multiplies the local slope by the gradient arriving from above: grad_out * (x > 0).",
+            "rule multiplies the local slope by the gradient arriving from above: xp.where(x > 0, grad_out, 0.0).",
             _relu_mistake("mask_only"),
         ),
         Mistake(
             "mask_on_grad",
             "You masked by the sign of grad_out. Whether the gradient flows depends on where relu was "
-            "evaluated, i.e. on the input x: grad_out * (x > 0).",
+            "evaluated, i.e. on the input x: xp.where(x > 0, grad_out, 0.0).",
             _relu_mistake("mask_on_grad"),
         ),
         Mistake(
             "times_relu",
             "You multiplied by relu(x) itself, the function's value. Its slope is 1 where x > 0, not x: "
-            "grad_out * (x > 0).",
+            "xp.where(x > 0, grad_out, 0.0).",
             _relu_mistake("times_relu"),
         ),
     ),

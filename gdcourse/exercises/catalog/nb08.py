@@ -95,14 +95,13 @@ SOFT_THRESHOLD = Exercise(
     hints=(
         "Entries with |v| ≤ t become exactly 0; every other entry moves t closer to 0 and keeps its sign.",
         "The size of the result is max(|v| − t, 0); its sign is sign(v). Multiply the two.",
-        "return np.sign(v) * np.maximum(np.abs(v) - t, 0)",
+        "return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)",
     ),
     solution=(
-        "import numpy as np\n"
-        "\n"
-        "\n"
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
         "def soft_threshold(v, t):\n"
-        "    return np.sign(v) * np.maximum(np.abs(v) - t, 0)\n"
+        "    return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)\n"
     ),
     mistakes=(
         Mistake(

@@ -173,15 +173,17 @@ CONFUSION_MATRIX = Exercise(
     hints=(
         "Start from a k×k array of zeros; every example adds 1 to exactly one entry.",
         "Example m goes to row y_true[m] (what it is) and column y_pred[m] (what the model said).",
-        "C = np.zeros((k, k), dtype=int); for t, p in zip(y_true, y_pred): C[t, p] += 1  "
-        "(or np.add.at(C, (y_true, y_pred), 1)).",
+        "C = xp.zeros((k, k), dtype=xp.int64); for every pair (i, j): C[i, j] = the number of m with "
+        "y_true[m] == i and y_pred[m] == j, i.e. xp.sum(xp.astype((y_true == i) & (y_pred == j), xp.int64)).",
     ),
     solution=(
-        "import numpy as np\n\n\n"
+        "import gdcourse\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
         "def confusion_matrix(y_true, y_pred, k):\n"
-        "    C = np.zeros((k, k), dtype=int)\n"
-        "    for t, p in zip(y_true, y_pred):\n"
-        "        C[int(t), int(p)] += 1        # row = true class, column = predicted class\n"
+        "    C = xp.zeros((k, k), dtype=xp.int64)\n"
+        "    for i in range(k):          # row = true class\n"
+        "        for j in range(k):      # column = predicted class\n"
+        "            C[i, j] = xp.sum(xp.astype((y_true == i) & (y_pred == j), xp.int64))\n"
         "    return C\n"
     ),
     mistakes=(
