@@ -28,7 +28,9 @@ Monitored quantities (for every parameter array :math:`\theta_l` of the model, n
 
 **Divergence** is detected at every step, as in :mod:`gdcourse.descent`: the minibatch loss or
 the gradient is no longer finite, or the loss grew past ``divergence_factor`` times its first
-value.  The message names the epoch and the step and suggests a smaller learning rate;
+value.  The message names the epoch and the step and suggests a smaller learning rate, unless the
+loss turned non-finite without growing first: then it points at a numerical cause (a log of 0, an
+overflowing exp, NaN in the data), which a smaller learning rate would not cure;
 ``on_divergence="raise"`` (default) raises :class:`~gdcourse.descent.DivergenceError` with the
 history attached, ``"stop"`` returns the history with ``stop_reason="diverged"``.
 
@@ -673,6 +675,19 @@ def load_checkpoint(path: str | os.PathLike[str], model: Module | None = None) -
 # ----------------------------------------------------------------------------------------------
 
 
+def _losses_before_a_sudden_blow_up(step_loss: list[float]) -> tuple[float, float, int] | None:
+    """``(first, last, n)`` of the finite step losses before the last one when they did not grow, else ``None``.
+
+    A learning rate that is too large makes the loss grow, step after step, before it overflows; a loss
+    that was falling (its last finite value no larger than its first) and turns non-finite in one step was
+    broken by a formula or the data.  At least three finite steps are needed to tell.
+    """
+    before = step_loss[:-1]
+    if len(before) < 3 or not all(math.isfinite(v) for v in before) or before[-1] > before[0]:
+        return None
+    return before[0], before[-1], len(before)
+
+
 class Trainer:
     r"""Train a :mod:`gdcourse.nn` model with any :mod:`gdcourse.optim` optimizer, by minibatches.
 
@@ -996,11 +1011,21 @@ class Trainer:
         hint = f" (η={lr(max(self.step - 1, 0)):.3g})" if lr is not None else ""
         h = self.history
         h.stop_reason = "diverged"
-        h.message = (
-            f"diverged at epoch {epoch}, step {k} of the epoch (update {self.step + 1} of the run): {problem}. "
-            f"The learning rate{hint} is too large for this model and data; try a smaller learning rate "
-            "(e.g. 10 times smaller)."
-        )
+        where = f"diverged at epoch {epoch}, step {k} of the epoch (update {self.step + 1} of the run): {problem}"
+        before = _losses_before_a_sudden_blow_up(h.step_loss) if "no longer finite" in problem else None
+        if before is not None:
+            first, last, n = before
+            h.message = (
+                f"{where}, although the loss had not grown before (it went from {first:.3g} to {last:.3g} over "
+                f"{n} steps). A loss that turns non-finite without growing first points at a numerical problem, "
+                "not at the learning rate: the log of a probability that rounded to 0 or 1, a division by zero, "
+                "an exp that overflowed (compute the loss from logits), or NaN/inf in the data."
+            )
+        else:
+            h.message = (
+                f"{where}. The learning rate{hint} is too large for this model and data; try a smaller learning "
+                "rate (e.g. 10 times smaller)."
+            )
         if self.progress:
             print(file=sys.stderr)
         if self.on_divergence == "raise":

@@ -356,6 +356,38 @@ def test_bad_arguments_get_clear_errors():
         trainer.fit(X, y, epochs=1, validation=X)
 
 
+def test_a_loss_that_breaks_without_growing_is_blamed_on_a_formula_not_the_learning_rate(backend):
+    """Naive cross-entropy log(sigmoid(z)): once sigmoid rounds to exactly 1 the loss is NaN, the lr is innocent."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2))
+    y = (X[:, :1] + X[:, 1:] > 0).astype(np.float64)
+    Xb, yb = B.asarray(X, dtype="float32"), B.asarray(y, dtype="float32")
+
+    def naive_cross_entropy(z, target):
+        p = z.sigmoid()
+        return -(p.log() * target + (1.0 - p).log() * (1.0 - target)).mean()
+
+    model = nn.Sequential(nn.Linear(2, 1, seed=0, dtype="float32"))
+    with pytest.raises(DivergenceError) as err, np.errstate(divide="ignore"):  # NumPy warns about log(0)
+        fit(model, Xb, yb, loss=naive_cross_entropy, optimizer=optim.sgd(lr=5.0), epochs=200, batch_size=64)
+    message = str(err.value)
+    losses = err.value.history.step_loss
+    assert not math.isfinite(losses[-1]) and max(losses[:-1]) == losses[0]  # it fell, then broke at once
+    assert "without growing first points at a numerical problem" in message and "log of a probability" in message
+    assert "smaller learning rate" not in message
+    assert f"from {losses[0]:.3g} to {losses[-2]:.3g} over {len(losses) - 1} steps" in message
+
+
+def test_losses_before_a_sudden_blow_up():
+    from gdcourse.train import _losses_before_a_sudden_blow_up as sudden
+
+    nan = float("nan")
+    assert sudden([0.7, 0.5, 0.3, nan]) == (0.7, 0.3, 3)
+    assert sudden([0.7, 0.9, 5.0, nan]) is None  # grew first: the learning rate
+    assert sudden([0.7, 0.5, nan]) is None  # too few steps to tell
+    assert sudden([0.7, nan, 0.3, nan]) is None
+
+
 def test_a_diverged_run_keeps_its_last_good_checkpoint(tmp_path):
     Xr = np.random.default_rng(0).normal(size=(64, 5)) * 10
     yr = Xr @ np.ones((5, 1))
