@@ -333,3 +333,47 @@ def test_published_solution_defines_a_passing_answer(exercise):
 def test_mistake_objects_are_plain_data():
     mistake = get("01.gd_step").mistakes[0]
     assert isinstance(mistake, Mistake) and mistake.name == "ascent"
+
+
+def test_check_stops_a_loop_that_never_ends_and_says_so(monkeypatch, capsys):
+    import time
+
+    from gdcourse.exercises import feedback, timelimit
+
+    monkeypatch.setattr(feedback, "CHECK_SECONDS_PER_CASE", 0.3)
+    calls = []
+
+    def square(x):
+        calls.append(1)
+        while True:  # even a loop that swallows ordinary exceptions is stopped
+            try:
+                time.sleep(0.01)
+            except Exception:  # noqa: BLE001 - the point of the test
+                pass
+
+    start = time.perf_counter()
+    result = exercises.check("00.square", square)
+    assert time.perf_counter() - start < 3.0 and len(calls) == 1  # the later cases were not run
+    assert not result.passed
+    text = capsys.readouterr().out
+    assert "case 1 of 3" in text and "TimeoutError: no result after 0.3 s: is there a loop that never ends?" in text
+    assert exercises.check("00.square", lambda x: x * x).passed  # the timer and the handler were restored
+    assert timelimit.can_limit_time()
+
+
+def test_time_limit_is_not_applied_off_the_main_thread():
+    import threading
+
+    from gdcourse.exercises.timelimit import can_limit_time, time_limit
+
+    seen = []
+
+    def worker():
+        seen.append(can_limit_time())
+        with time_limit(0.01):
+            seen.append("ran")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [False, "ran"]

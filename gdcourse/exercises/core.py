@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gdcourse.backend import to_numpy
+from gdcourse.exercises.timelimit import TimeLimitExceeded, time_limit
 
 __all__ = ["Case", "Exercise", "Mistake", "Outcome", "Verdict", "compare_values"]
 
@@ -223,15 +224,28 @@ class Exercise:
         """Turn a stored answer (reference, alternative or mistake) into the form a learner gives."""
         return answer() if self.kind == "value" and callable(answer) else answer
 
-    def outcomes(self, answer: Any, cases: Sequence[Case]) -> list[Outcome]:
-        """Apply ``answer`` (in learner form) to every case, catching its errors."""
-        results = []
+    def outcomes(self, answer: Any, cases: Sequence[Case], seconds_per_case: float | None = None) -> list[Outcome]:
+        """Apply ``answer`` (in learner form) to every case, catching its errors.
+
+        With ``seconds_per_case``, a case that runs longer is stopped and recorded as a ``TimeoutError``,
+        and the later cases are not run (see :mod:`gdcourse.exercises.timelimit`; the in-notebook
+        ``check`` uses it, the grader has its own limits).
+        """
+        results: list[Outcome] = []
+        timed_out = False
         for case in cases:
+            if timed_out:  # one hang is enough to wait for
+                results.append(Outcome(error="TimeoutError: not run, an earlier case ran out of time"))
+                continue
             try:
-                if self.kind == "function":  # copies: an answer that mutates its inputs cannot spoil the reference
-                    value = answer(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-                else:
-                    value = answer
+                with time_limit(seconds_per_case):
+                    if self.kind == "function":  # copies: an answer that mutates its inputs cannot spoil the reference
+                        value = answer(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+                    else:
+                        value = answer
+            except TimeLimitExceeded as err:
+                results.append(Outcome(error=f"TimeoutError: {err}"))
+                timed_out = True
             except Exception as err:  # noqa: BLE001 - a learner's error is data here
                 results.append(Outcome(error=f"{type(err).__name__}: {err}"))
             else:

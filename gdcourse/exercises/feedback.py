@@ -25,6 +25,7 @@ import numpy as np
 
 from gdcourse.backend import to_numpy
 from gdcourse.exercises.core import Case, Exercise, Outcome, Verdict
+from gdcourse.exercises.timelimit import CHECK_SECONDS_PER_CASE
 
 __all__ = ["Feedback", "evaluate", "format_value", "problem"]
 
@@ -260,7 +261,7 @@ def evaluate(exercise: Exercise, answer: Any) -> Feedback:
         return early
     try:
         cases = exercise.cases()
-        outcomes = exercise.outcomes(answer, cases)
+        outcomes = exercise.outcomes(answer, cases, seconds_per_case=CHECK_SECONDS_PER_CASE)
     except SystemExit:
         return problem(
             exercise.id, "your code called exit() or sys.exit(); remove that call.", max_points=exercise.points
