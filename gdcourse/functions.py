@@ -40,12 +40,13 @@ from typing import Any, ClassVar
 import numpy as np
 from array_api_compat import device, is_array_api_obj
 
-from gdcourse.backend import array_namespace
+from gdcourse.backend import array_namespace, to_numpy
 
 __all__ = [
     "Beale",
     "DoubleWell",
     "Himmelblau",
+    "LinearMSE",
     "MonkeySaddle",
     "Objective",
     "Quadratic",
@@ -83,6 +84,22 @@ def _real(x: Any, name: str, expected: str, ok: Callable[[float], bool] = lambda
     if not math.isfinite(value) or not ok(value):
         raise ValueError(f"{name} must be {expected}; got {x!r}")
     return value
+
+
+def _host_vector(values: Any, name: str) -> np.ndarray:
+    """One feature (shape ``(n,)`` or ``(n, 1)``, any backend) as a read-only float64 host vector, checked finite."""
+    try:
+        arr = np.array(to_numpy(values), dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of real numbers, got {type(values).__name__}") from err
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one feature, shape (n,) or (n, 1), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    arr.flags.writeable = False
+    return arr
 
 
 def _quiet(method: Callable[..., Array]) -> Callable[..., Array]:
@@ -399,6 +416,89 @@ class Quadratic(Objective):
         if not grid:
             return a
         return xp.broadcast_to(xp.reshape(a, (self.dim, self.dim) + (1,) * len(grid)), (self.dim, self.dim) + grid)
+
+
+class LinearMSE(Quadratic):
+    r"""The mean squared error of the line :math:`\hat y = w x + b`, as an objective of :math:`\theta = (w, b)`.
+
+    .. math::
+        J(w, b) = \frac1n \sum_{i=1}^n (w x_i + b - y_i)^2, \qquad
+        \nabla J = \frac2n \begin{pmatrix} \sum_i r_i x_i \\ \sum_i r_i \end{pmatrix},\quad r_i = w x_i + b - y_i,
+
+    .. math::
+        \nabla^2 J = H = \frac2n \tilde X^\top \tilde X
+                   = 2\begin{pmatrix} \overline{x^2} & \bar x \\ \bar x & 1 \end{pmatrix},
+        \qquad \tilde X = [x, \mathbf 1].
+
+    A quadratic with a positive definite Hessian (whenever :math:`x` is not constant), so it is
+    strictly convex with one global minimum :math:`\theta^*`, the least-squares solution of the normal
+    equations :math:`\tilde X^\top\tilde X\theta^* = \tilde X^\top y`.  It is evaluated in the exact form
+    :math:`J(\theta) = J^* + \tfrac12(\theta-\theta^*)^\top H (\theta-\theta^*)` (the cross term vanishes
+    because :math:`\tilde X^\top r^* = 0`), which is vectorised over a grid for contour plots and has no
+    cancellation near the minimum.  Everything a :class:`~gdcourse.functions.Quadratic` has comes with it:
+    ``L``, ``mu``, ``kappa`` (the condition number of :math:`\tilde X^\top\tilde X/n`), ``eigenvalues``.
+
+    Parameters
+    ----------
+    x : array, shape (n,) or (n, 1)
+        The feature (any backend; kept as a host copy).  Must not be constant.
+    y : array, shape (n,)
+        The targets.
+
+    Attributes
+    ----------
+    x, y : ndarray
+        Read-only host copies of the data.
+    n : int
+        Number of samples.
+    global_minimum : ndarray
+        :math:`\theta^* = (w^*, b^*)`.
+    f_min : float
+        :math:`J^* = J(\theta^*)`, the smallest MSE a line can reach.
+    start : ndarray
+        :math:`(0, 0)`, where the estimators of :mod:`gdcourse.models` start.
+    domain : tuple
+        A square window centred on the minimum that holds the start (for contour plots).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> surface = LinearMSE(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]))
+    >>> surface.global_minimum.round(6).tolist(), round(surface.f_min, 12)
+    ([2.0, 1.0], 0.0)
+    >>> round(float(surface(np.array([0.0, 0.0]))), 10)  # (1 + 9 + 25) / 3
+    11.6666666667
+    """
+
+    name = "linear_mse"
+
+    def __init__(self, x: Any, y: Any) -> None:
+        x_host, y_host = _host_vector(x, "x"), _host_vector(y, "y")
+        n = x_host.size
+        if y_host.size != n:
+            raise ValueError(f"x has {n} samples but y has {y_host.size}; they must have the same length")
+        if n < 2 or float(np.ptp(x_host)) == 0.0:
+            raise ValueError("x must take at least two different values, or the slope is not determined")
+        design = np.column_stack([x_host, np.ones(n)])
+        theta_star = np.linalg.lstsq(design, y_host, rcond=None)[0]
+        hessian = 2.0 * (design.T @ design) / n
+        eigs, q = np.linalg.eigh((hessian + hessian.T) / 2.0)
+        if not eigs[0] > 0:
+            raise ValueError("x is (numerically) constant: the MSE has no single minimum")
+        self.x, self.y, self.n = x_host, y_host, n
+        self._j_star = float(np.mean((design @ theta_star - y_host) ** 2))
+        self._setup(eigs, q, theta_star, None)
+        start = np.zeros(2)
+        half = 1.25 * float(np.max(np.abs(theta_star - start))) + 0.5
+        self.domain = tuple((float(c - half), float(c + half)) for c in theta_star)
+        start.flags.writeable = False
+        self.start = start
+
+    def __repr__(self) -> str:
+        return f"LinearMSE(n={self.n}, x̄={float(np.mean(self.x)):.3g}, sd(x)={float(np.std(self.x)):.3g})"
+
+    def _value(self, xp: Any, theta: Array) -> Array:
+        return super()._value(xp, theta) + self._j_star
 
 
 # ----------------------------------------------------------------------------- classic 2-D test functions

@@ -8,6 +8,7 @@ import pytest
 import torch
 from array_api_compat import device
 from scipy.optimize import brentq, minimize
+from sklearn.linear_model import LinearRegression as SkLinearRegression
 
 from gdcourse import backend as B
 from gdcourse import functions as F
@@ -381,3 +382,91 @@ def test_registry():
         with pytest.raises(ValueError, match="unknown objective name") as info:
             F.get(bad)
         assert all(name in str(info.value) for name in names)
+
+
+# ----------------------------------------------------------------------------- LinearMSE (data-defined)
+
+
+def line_data(seed=3, n=30, offset=2.0, scale=1.5):
+    g = np.random.default_rng(seed)
+    x = offset + scale * g.normal(size=n)
+    return x, 0.7 * x - 1.0 + 0.3 * g.normal(size=n)
+
+
+def direct_mse(x, y, w, b):
+    return np.mean((w * x + b - y) ** 2)
+
+
+def test_linear_mse_value_is_the_mean_squared_error_everywhere():
+    x, y = line_data()
+    surface = F.LinearMSE(x, y)
+    g = np.random.default_rng(0)
+    for w, b in g.normal(scale=3.0, size=(20, 2)):
+        assert float(surface(np.array([w, b]))) == pytest.approx(direct_mse(x, y, w, b), rel=1e-12)
+    grid = g.normal(size=(2, 4, 5))
+    expected = np.array([[direct_mse(x, y, grid[0, i, j], grid[1, i, j]) for j in range(5)] for i in range(4)])
+    np.testing.assert_allclose(surface.value(grid), expected, rtol=1e-12)
+
+
+def test_linear_mse_gradient_and_hessian_match_the_formulas_and_finite_differences():
+    x, y = line_data()
+    surface = F.LinearMSE(x, y)
+    design = np.column_stack([x, np.ones_like(x)])
+    theta = np.array([0.3, -0.4])
+    r = design @ theta - y
+    np.testing.assert_allclose(surface.grad(theta), 2 / len(x) * design.T @ r, rtol=1e-12)
+    np.testing.assert_allclose(surface.hessian(theta), 2 / len(x) * design.T @ design, rtol=1e-12)
+    h = 1e-6
+    numeric = [
+        (direct_mse(x, y, *(theta + h * e)) - direct_mse(x, y, *(theta - h * e))) / (2 * h) for e in np.eye(2)
+    ]
+    np.testing.assert_allclose(surface.grad(theta), numeric, rtol=1e-7)
+
+
+def test_linear_mse_minimum_is_the_least_squares_line_of_scikit_learn():
+    x, y = line_data()
+    surface = F.LinearMSE(x, y)
+    sk = SkLinearRegression().fit(x[:, None], y)
+    np.testing.assert_allclose(surface.global_minimum, [sk.coef_[0], sk.intercept_], rtol=1e-10)
+    assert surface.f_min == pytest.approx(direct_mse(x, y, sk.coef_[0], sk.intercept_), rel=1e-12)
+    np.testing.assert_allclose(surface.grad(surface.global_minimum), [0.0, 0.0], atol=1e-12)
+    design = np.column_stack([x, np.ones_like(x)])
+    assert surface.kappa == pytest.approx(np.linalg.cond(design.T @ design), rel=1e-9)
+    assert surface.L == pytest.approx(2 * np.linalg.eigvalsh(design.T @ design / len(x)).max(), rel=1e-12)
+
+
+def test_linear_mse_start_domain_and_repr():
+    x, y = line_data()
+    surface = F.LinearMSE(x[:, None], y)  # a column works too
+    assert surface.start.tolist() == [0.0, 0.0] and not surface.start.flags.writeable
+    (w_lo, w_hi), (b_lo, b_hi) = surface.domain
+    assert w_hi - w_lo == pytest.approx(b_hi - b_lo)  # square, for equal axes
+    for (lo, hi), start, best in zip(surface.domain, surface.start, surface.global_minimum, strict=True):
+        assert lo < start < hi and (lo + hi) / 2 == pytest.approx(best)
+    assert repr(surface) == f"LinearMSE(n=30, x̄={np.mean(x):.3g}, sd(x)={np.std(x):.3g})"
+    assert not surface.x.flags.writeable and surface.n == 30
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "match"),
+    [
+        (np.ones(5), np.arange(5.0), "two different values"),
+        (np.arange(5.0), np.arange(4.0), "same length"),
+        (np.array([0.0, np.nan, 1.0]), np.zeros(3), "NaN"),
+        (np.zeros((3, 2)), np.zeros(3), "one feature"),
+    ],
+)
+def test_linear_mse_rejects_bad_data(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        F.LinearMSE(x, y)
+
+
+def test_linear_mse_follows_the_backend(backend, to_backend):
+    x, y = line_data()
+    surface = F.LinearMSE(x, y)
+    theta = np.array([0.5, 0.25])
+    value = surface.value(to_backend(theta))
+    assert type(value) is type(to_backend(theta))
+    np.testing.assert_allclose(float(value), direct_mse(x, y, *theta), rtol=1e-12)
+    np.testing.assert_allclose(B.to_numpy(surface.grad(to_backend(theta))),
+                               surface.grad(theta), rtol=1e-12)

@@ -1,4 +1,7 @@
-"""The feature-scaling explorer: the MSE objective, the state (κ and steps), the figure and the widget, no browser."""
+"""The feature-scaling explorer: the state (κ and steps), the figure and the widget, no browser.
+
+The MSE objective :class:`gdcourse.functions.LinearMSE` is tested in ``test_functions.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,9 @@ import ipywidgets
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from sklearn.linear_model import LinearRegression as SkLinearRegression
 
 from gdcourse import backend as B
-from gdcourse import plots
-from gdcourse.backend import to_numpy
+from gdcourse import functions, plots
 from gdcourse.widgets import (
     LinearMSE,
     ScalingExplorer,
@@ -30,92 +31,8 @@ from gdcourse.widgets import (
 )
 
 
-def data(seed=3, n=30, offset=2.0, scale=1.5):
-    g = np.random.default_rng(seed)
-    x = offset + scale * g.normal(size=n)
-    return x, 0.7 * x - 1.0 + 0.3 * g.normal(size=n)
-
-
-def direct_mse(x, y, w, b):
-    return np.mean((w * x + b - y) ** 2)
-
-
-# ----------------------------------------------------------------------------- LinearMSE
-
-
-def test_value_is_the_mean_squared_error_everywhere():
-    x, y = data()
-    surface = LinearMSE(x, y)
-    g = np.random.default_rng(0)
-    for w, b in g.normal(scale=3.0, size=(20, 2)):
-        assert float(surface(np.array([w, b]))) == pytest.approx(direct_mse(x, y, w, b), rel=1e-12)
-    grid = g.normal(size=(2, 4, 5))
-    expected = np.array([[direct_mse(x, y, grid[0, i, j], grid[1, i, j]) for j in range(5)] for i in range(4)])
-    np.testing.assert_allclose(surface.value(grid), expected, rtol=1e-12)
-
-
-def test_gradient_and_hessian_match_the_formulas_and_finite_differences():
-    x, y = data()
-    surface = LinearMSE(x, y)
-    design = np.column_stack([x, np.ones_like(x)])
-    theta = np.array([0.3, -0.4])
-    r = design @ theta - y
-    np.testing.assert_allclose(surface.grad(theta), 2 / len(x) * design.T @ r, rtol=1e-12)
-    np.testing.assert_allclose(surface.hessian(theta), 2 / len(x) * design.T @ design, rtol=1e-12)
-    h = 1e-6
-    numeric = [
-        (direct_mse(x, y, *(theta + h * e)) - direct_mse(x, y, *(theta - h * e))) / (2 * h) for e in np.eye(2)
-    ]
-    np.testing.assert_allclose(surface.grad(theta), numeric, rtol=1e-7)
-
-
-def test_minimum_is_the_least_squares_line_of_scikit_learn():
-    x, y = data()
-    surface = LinearMSE(x, y)
-    sk = SkLinearRegression().fit(x[:, None], y)
-    np.testing.assert_allclose(surface.global_minimum, [sk.coef_[0], sk.intercept_], rtol=1e-10)
-    assert surface.f_min == pytest.approx(direct_mse(x, y, sk.coef_[0], sk.intercept_), rel=1e-12)
-    np.testing.assert_allclose(surface.grad(surface.global_minimum), [0.0, 0.0], atol=1e-12)
-    design = np.column_stack([x, np.ones_like(x)])
-    assert surface.kappa == pytest.approx(np.linalg.cond(design.T @ design), rel=1e-9)
-    assert surface.L == pytest.approx(2 * np.linalg.eigvalsh(design.T @ design / len(x)).max(), rel=1e-12)
-
-
-def test_start_domain_and_repr():
-    x, y = data()
-    surface = LinearMSE(x[:, None], y)  # a column works too
-    assert surface.start.tolist() == [0.0, 0.0] and not surface.start.flags.writeable
-    (w_lo, w_hi), (b_lo, b_hi) = surface.domain
-    assert w_hi - w_lo == pytest.approx(b_hi - b_lo)  # square, for equal axes
-    for (lo, hi), start, best in zip(surface.domain, surface.start, surface.global_minimum, strict=True):
-        assert lo < start < hi and (lo + hi) / 2 == pytest.approx(best)
-    assert repr(surface) == f"LinearMSE(n=30, x̄={np.mean(x):.3g}, sd(x)={np.std(x):.3g})"
-    assert not surface.x.flags.writeable and surface.n == 30
-
-
-@pytest.mark.parametrize(
-    ("x", "y", "match"),
-    [
-        (np.ones(5), np.arange(5.0), "two different values"),
-        (np.arange(5.0), np.arange(4.0), "same length"),
-        (np.array([0.0, np.nan, 1.0]), np.zeros(3), "NaN"),
-        (np.zeros((3, 2)), np.zeros(3), "one feature"),
-    ],
-)
-def test_bad_data_is_rejected(x, y, match):
-    with pytest.raises(ValueError, match=match):
-        LinearMSE(x, y)
-
-
-def test_objective_follows_the_backend(backend, to_backend):
-    x, y = data()
-    surface = LinearMSE(x, y)
-    theta = np.array([0.5, 0.25])
-    value = surface.value(to_backend(theta))
-    assert type(value) is type(to_backend(theta))
-    np.testing.assert_allclose(float(value), direct_mse(x, y, *theta), rtol=1e-12)
-    np.testing.assert_allclose(to_numpy(surface.grad(to_backend(theta))),
-                               surface.grad(theta), rtol=1e-12)
+def test_linear_mse_is_re_exported_from_functions():
+    assert LinearMSE is functions.LinearMSE  # it lives with the objectives; old imports keep working
 
 
 # ----------------------------------------------------------------------------- data and state

@@ -15,7 +15,6 @@ so that strict nbval sees a deterministic output):
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any, NamedTuple
 
@@ -28,7 +27,7 @@ from matplotlib.figure import Figure
 from gdcourse.backend import array_namespace
 from gdcourse.plots import plot_contour
 from gdcourse.stochastic import LeastSquares, StochasticHistory, gradient_variance, sgd_run
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 
 __all__ = ["BatchExplorer", "BatchState", "batch_explorer", "batch_explorer_state", "draw_batch_explorer"]
 
@@ -161,10 +160,7 @@ def draw_batch_explorer(
     Figure
     """
     problem = _check_problem(problem)
-    if fig is None:
-        fig = Figure(figsize=(10, 3.9), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(10, 3.9), dpi=80)
     ax_path, ax_gap = fig.subplots(1, 2)
     start = np.asarray(state.full.path[0], dtype=np.float64)
     window = []
@@ -193,7 +189,7 @@ def draw_batch_explorer(
     return fig
 
 
-class BatchExplorer(widgets.VBox):
+class BatchExplorer(Explorer):
     r"""The batch-size explorer widget; build it with :func:`batch_explorer`.
 
     Attributes
@@ -220,27 +216,16 @@ class BatchExplorer(widgets.VBox):
     ) -> None:
         n = problem.n_samples
         sizes = sorted({2**k for k in range(int(math.log2(n)) + 1) if 2**k < n} | {int(batch_size), n})
-        batch_slider = widgets.SelectionSlider(
+        self.batch_slider = widgets.SelectionSlider(
             options=sizes, value=int(batch_size), description="B", continuous_update=False
         )
-        lr_slider = widgets.FloatLogSlider(
-            value=lr, base=10, min=math.log10(lr_range[0]), max=math.log10(lr_range[1]), step=0.01,
-            description="η", readout_format=".3g", continuous_update=False,
-        )
-        epochs_slider = widgets.IntSlider(
+        self.lr_slider = log_slider(lr, lr_range)
+        self.epochs_slider = widgets.IntSlider(
             value=epochs, min=1, max=max_epochs, description="epochs", continuous_update=False
         )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([batch_slider, lr_slider, epochs_slider]), status, output])
+        super().__init__(widgets.HBox([self.batch_slider, self.lr_slider, self.epochs_slider]))
         self.problem, self.theta0, self.seed = problem, _start(problem, theta0), seed
-        self.batch_slider, self.lr_slider, self.epochs_slider = batch_slider, lr_slider, epochs_slider
-        self.status, self.output = status, output
-        self.figure: Figure | None = None
-        self.state: BatchState | None = None
-        self.update()
-        for slider in (batch_slider, lr_slider, epochs_slider):
-            slider.observe(self._on_change, names="value")
+        self.start(self.batch_slider, self.lr_slider, self.epochs_slider)
 
     def update(self) -> None:
         """Rerun with the sliders' values and redraw the figure and the status."""
@@ -248,18 +233,9 @@ class BatchExplorer(widgets.VBox):
             self.problem, int(self.batch_slider.value), float(self.lr_slider.value), int(self.epochs_slider.value),
             theta0=self.theta0, seed=self.seed,
         )
-        self.figure = draw_batch_explorer(self.problem, self.state, fig=self.figure)
-        with plt.rc_context({"savefig.dpi": "figure"}):  # the figure's own (low) dpi: the PNG is stored
-            self.output.outputs = (figure_output(self.figure),)
+        self.show(draw_batch_explorer(self.problem, self.state, fig=self.figure))
         bad = "diverged" in self.state.status or float(self.lr_slider.value) > 2.0 / self.problem.L
-        style = ' style="color:#D55E00"' if bad else ""
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a slider callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.set_status(self.state.status, warn=bad)
 
     def __repr__(self) -> str:
         return (
@@ -313,11 +289,7 @@ def batch_explorer(
     problem = _check_problem(problem)
     if lr_range is None:
         lr_range = (0.01 / problem.L, 3.0 / problem.L)
-    low, high = (float(v) for v in lr_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
-    if not low <= lr <= high:
-        raise ValueError(f"lr={lr!r} is outside lr_range={lr_range!r}")
+    low, high = check_range("lr", lr_range, lr)
     n = problem.n_samples
     if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or not 1 <= batch_size <= n:
         raise ValueError(f"batch_size must be an integer from 1 to n_samples={n}, got {batch_size!r}")

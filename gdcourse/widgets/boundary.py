@@ -17,12 +17,10 @@ explorer so that strict nbval sees a deterministic output):
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 from array_api_compat import device
 from matplotlib.axes import Axes
@@ -32,7 +30,7 @@ from gdcourse.backend import array_namespace, to_numpy
 from gdcourse.descent import minimize
 from gdcourse.losses import log_loss, log_loss_grad
 from gdcourse.plots import PALETTE, plot_decision_boundary
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 
 __all__ = [
     "BoundaryExplorer",
@@ -229,10 +227,7 @@ def draw_boundary_explorer(
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(11, 4.4), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(11, 4.4), dpi=80)
     t = min(max(int(step), 0), state.n_steps)
     ax_data, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     w1, w2, b = state.path[t]
@@ -260,7 +255,7 @@ def draw_boundary_explorer(
     return fig
 
 
-class BoundaryExplorer(widgets.VBox):
+class BoundaryExplorer(Explorer):
     r"""The decision-boundary explorer widget; build it with :func:`boundary_explorer`.
 
     Attributes
@@ -283,21 +278,18 @@ class BoundaryExplorer(widgets.VBox):
         self, X: Any, y: Any, lr: float, lr_range: tuple[float, float], n_steps: int, step: int, theta0: Any,
         grid: int,
     ) -> None:
-        step_slider = widgets.IntSlider(value=step, min=0, max=n_steps, description="step", continuous_update=False)
-        lr_slider = widgets.FloatLogSlider(
-            value=lr, base=10, min=math.log10(lr_range[0]), max=math.log10(lr_range[1]), step=0.01,
-            description="η", readout_format=".3g", continuous_update=False,
-        )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([step_slider, lr_slider]), status, output])
+        self.step_slider = widgets.IntSlider(value=step, min=0, max=n_steps, description="step",
+                                             continuous_update=False)
+        self.lr_slider = log_slider(lr, lr_range)
+        super().__init__(widgets.HBox([self.step_slider, self.lr_slider]))
         self.X, self.y, self.theta0, self.n_steps, self.grid = X, y, theta0, n_steps, grid
-        self.step_slider, self.lr_slider, self.status, self.output = step_slider, lr_slider, status, output
-        self.figure: Figure | None = None
-        self.state: BoundaryState | None = None
         self.train()
-        step_slider.observe(self._on_step, names="value")
-        lr_slider.observe(self._on_lr, names="value")
+        self.step_slider.observe(self._on_step, names="value")
+        self.lr_slider.observe(self._on_lr, names="value")
+
+    def update(self) -> None:
+        """Retrain and redraw (what moving the learning-rate slider does)."""
+        self.train()
 
     def train(self) -> None:
         """Rerun gradient descent with the slider's learning rate, then redraw."""
@@ -310,25 +302,15 @@ class BoundaryExplorer(widgets.VBox):
         """Draw the stored run at the step slider's value (no training)."""
         assert self.state is not None
         step = int(self.step_slider.value)
-        self.figure = draw_boundary_explorer(self.X, self.y, self.state, step, fig=self.figure, grid=self.grid)
-        with plt.rc_context({"savefig.dpi": "figure"}):  # the figure's own (low) dpi: the PNG is stored
-            self.output.outputs = (figure_output(self.figure),)
-        bad = "diverged" in self.state.status
-        style = ' style="color:#D55E00"' if bad else ""
+        self.show(draw_boundary_explorer(self.X, self.y, self.state, step, fig=self.figure, grid=self.grid))
         text = f"{boundary_step_status(self.state, step)} — {self.state.status}"
-        self.status.value = f"<b{style}>{html.escape(text)}</b>"
-
-    def _guard(self, action: Any) -> None:
-        try:
-            action()
-        except Exception as err:  # noqa: BLE001 - a slider callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.set_status(text, warn="diverged" in self.state.status)
 
     def _on_step(self, change: dict) -> None:
-        self._guard(self.redraw)
+        self.guarded(self.redraw)
 
     def _on_lr(self, change: dict) -> None:
-        self._guard(self.train)
+        self.guarded(self.train)
 
     def __repr__(self) -> str:
         return (
@@ -377,11 +359,7 @@ def boundary_explorer(
     -------
     BoundaryExplorer
     """
-    low, high = (float(v) for v in lr_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
-    if not low <= lr <= high:
-        raise ValueError(f"lr={lr!r} is outside lr_range={lr_range!r}")
+    low, high = check_range("lr", lr_range, lr)
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     step = n_steps // 10 if step is None else step

@@ -41,7 +41,6 @@ He, K., Zhang, X., Ren, S., & Sun, J. (2015). Delving deep into rectifiers. ICCV
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -55,7 +54,7 @@ from gdcourse import nn
 from gdcourse.autodiff import Tensor
 from gdcourse.backend import asarray, to_numpy
 from gdcourse.plots.histograms import layer_stds, plot_layer_histograms, plot_layer_stats
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 
 __all__ = [
     "SCHEMES",
@@ -358,10 +357,7 @@ def draw_init_explorer(state: InitState, fig: Figure | None = None, *, title: st
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(13, 4.2), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(13, 4.2), dpi=80)
     ax_act, ax_grad, ax_hist = fig.subplots(1, 3)
     plot_layer_stats(state.activation_std, ax=ax_act, ylabel=r"std of $h_l$", reference=1.0,
                      title="activations (forward)")
@@ -390,7 +386,7 @@ def draw_init_explorer(state: InitState, fig: Figure | None = None, *, title: st
 # ----------------------------------------------------------------------------- the widget
 
 
-class InitExplorer(widgets.VBox):
+class InitExplorer(Explorer):
     r"""The initialisation explorer widget; build it with :func:`init_explorer`.
 
     Attributes
@@ -409,32 +405,23 @@ class InitExplorer(widgets.VBox):
         The last state.
     """
 
+    savefig_dpi = None  # the PNG at rcParams' savefig.dpi, as it has always been stored
+
     def __init__(
         self, scale: float, activation: str, scheme: str, scale_range: tuple[float, float], depth: int, width: int,
         n_samples: int, seed: int,
     ) -> None:
-        scale_slider = widgets.FloatLogSlider(
-            value=scale, base=10, min=math.log10(scale_range[0]), max=math.log10(scale_range[1]), step=0.05,
-            description="scale s", readout_format=".3g", continuous_update=False,
-        )
-        activation_dropdown = widgets.Dropdown(
+        self.scale_slider = log_slider(scale, scale_range, description="scale s", step=0.05)
+        self.activation_dropdown = widgets.Dropdown(
             options=[("tanh", "tanh"), ("ReLU", "relu")], value=activation, description="activation"
         )
-        scheme_dropdown = widgets.Dropdown(
+        self.scheme_dropdown = widgets.Dropdown(
             options=[(label, key) for key, label in SCHEMES.items()], value=scheme, description="scheme"
         )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([scale_slider, activation_dropdown, scheme_dropdown]), status, output])
-        self.scale_slider, self.activation_dropdown = scale_slider, activation_dropdown
-        self.scheme_dropdown = scheme_dropdown
-        self.status, self.output = status, output
+        controls = (self.scale_slider, self.activation_dropdown, self.scheme_dropdown)
+        super().__init__(widgets.HBox(list(controls)))
         self.depth, self.width, self.n_samples, self.seed = depth, width, n_samples, seed
-        self.figure: Figure | None = None
-        self.state: InitState | None = None
-        self.update()
-        for control in (scale_slider, activation_dropdown, scheme_dropdown):
-            control.observe(self._on_change, names="value")
+        self.start(*controls)
 
     def update(self) -> None:
         """Rerun with the controls' values and redraw the figure and the status."""
@@ -442,17 +429,8 @@ class InitExplorer(widgets.VBox):
             float(self.scale_slider.value), self.activation_dropdown.value, self.scheme_dropdown.value,
             depth=self.depth, width=self.width, n_samples=self.n_samples, seed=self.seed,
         )
-        self.figure = draw_init_explorer(self.state, fig=self.figure)
-        self.output.outputs = (figure_output(self.figure),)
-        healthy = self.state.status.endswith("keep their scale through the layers")
-        style = "" if healthy else ' style="color:#D55E00"'
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a control's callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.show(draw_init_explorer(self.state, fig=self.figure))
+        self.set_status(self.state.status, warn=not self.state.status.endswith("keep their scale through the layers"))
 
     def __repr__(self) -> str:
         return (
@@ -500,9 +478,5 @@ def init_explorer(
         ``.output``, ``.figure``, ``.state``.
     """
     _check_scheme_args(scale, activation, scheme)
-    low, high = (float(v) for v in scale_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"scale_range must be (low, high) with 0 < low < high, got {scale_range!r}")
-    if not low <= scale <= high:
-        raise ValueError(f"scale={scale!r} is outside scale_range={scale_range!r}")
+    low, high = check_range("scale", scale_range, scale)
     return InitExplorer(float(scale), activation, scheme, (low, high), depth, width, n_samples, seed)

@@ -6,7 +6,9 @@ Every explorer is split in three parts so that its logic is tested without a bro
   the experiment and returns the result and a one-line status;
 * a *draw* function (e.g. :func:`draw_lr_explorer`) that draws that result into a
   :class:`~matplotlib.figure.Figure`;
-* the widget (e.g. :func:`lr_explorer`), which only wires sliders to those two.
+* the widget (e.g. :func:`lr_explorer`), which only wires sliders to those two; the
+  wiring all explorers share (status line, figure output, callbacks that show their
+  errors) is :class:`gdcourse.widgets._explorer.Explorer`.
 
 Showing an explorer in a notebook
 ---------------------------------
@@ -31,9 +33,6 @@ function's job: print them rounded in a separate cell).
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 from typing import Any, NamedTuple
 
@@ -45,6 +44,7 @@ from gdcourse import backend
 from gdcourse.descent import History, minimize
 from gdcourse.plots import plot_contour, plot_loss, plot_trace_1d
 from gdcourse.plots._runs import as_runs, f_min_of, window_of
+from gdcourse.widgets._explorer import Explorer, check_range, figure_output, log_slider, new_or_cleared
 
 __all__ = ["ExplorerState", "LRExplorer", "draw_lr_explorer", "figure_output", "lr_explorer", "lr_explorer_state"]
 
@@ -186,10 +186,7 @@ def draw_lr_explorer(
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(12, 4.8), layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(12, 4.8))
     dim = getattr(objective, "dim", np.asarray(history.path).shape[1])
     ax_path, ax_loss = fig.subplots(1, 2)
     # A fixed window (the domain, grown to show the start) keeps the frame still while the slider moves.
@@ -207,27 +204,7 @@ def draw_lr_explorer(
     return fig
 
 
-def figure_output(fig: Figure) -> dict:
-    """The figure as one ``display_data`` output (PNG + ``text/plain``), to set on an ``Output`` widget.
-
-    Setting ``output.outputs = (figure_output(fig),)`` replaces what the output
-    widget shows from the kernel side, without sending a display message, so no
-    copy of the figure appears as a cell output (see the module docstring).
-    """
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    width, height = (int(round(v)) for v in fig.get_size_inches() * fig.dpi)
-    return {
-        "output_type": "display_data",
-        "data": {
-            "image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-            "text/plain": f"<Figure size {width}x{height} with {len(fig.axes)} Axes>",
-        },
-        "metadata": {},
-    }
-
-
-class LRExplorer(widgets.VBox):
+class LRExplorer(Explorer):
     r"""The learning-rate explorer widget; build it with :func:`lr_explorer`.
 
     Attributes
@@ -246,27 +223,19 @@ class LRExplorer(widgets.VBox):
         The last run and its status.
     """
 
+    savefig_dpi = None  # the figure has rcParams' dpi: save it at rcParams' savefig.dpi
+
     def __init__(
         self, objective: Any, theta0: Any, lr: float, lr_range: tuple[float, float], n_steps: int, max_steps: int,
         tol_grad: float,
     ) -> None:
-        lr_slider = widgets.FloatLogSlider(
-            value=lr, base=10, min=math.log10(lr_range[0]), max=math.log10(lr_range[1]), step=0.01,
-            description="η", readout_format=".3g", continuous_update=False,
-        )
-        steps_slider = widgets.IntSlider(
+        self.lr_slider = log_slider(lr, lr_range)
+        self.steps_slider = widgets.IntSlider(
             value=n_steps, min=1, max=max_steps, description="steps", continuous_update=False
         )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([lr_slider, steps_slider]), status, output])
+        super().__init__(widgets.HBox([self.lr_slider, self.steps_slider]))
         self.objective, self.theta0, self.tol_grad = objective, _start(objective, theta0), tol_grad
-        self.lr_slider, self.steps_slider, self.status, self.output = lr_slider, steps_slider, status, output
-        self.figure: Figure | None = None
-        self.state: ExplorerState | None = None
-        self.update()
-        lr_slider.observe(self._on_change, names="value")
-        steps_slider.observe(self._on_change, names="value")
+        self.start(self.lr_slider, self.steps_slider)
 
     def update(self) -> None:
         """Rerun with the sliders' values and redraw the figure and the status."""
@@ -274,17 +243,8 @@ class LRExplorer(widgets.VBox):
             self.objective, self.theta0, lr=float(self.lr_slider.value), n_steps=int(self.steps_slider.value),
             tol_grad=self.tol_grad,
         )
-        self.figure = draw_lr_explorer(self.objective, self.state.history, fig=self.figure)
-        self.output.outputs = (figure_output(self.figure),)
-        bad = self.state.status.startswith("diverg")
-        style = ' style="color:#D55E00"' if bad else ""
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a slider callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.show(draw_lr_explorer(self.objective, self.state.history, fig=self.figure))
+        self.set_status(self.state.status, warn=self.state.status.startswith("diverg"))
 
     def __repr__(self) -> str:
         name = getattr(self.objective, "name", type(self.objective).__name__)
@@ -338,11 +298,7 @@ def lr_explorer(
     L = _curvature_L(objective)
     if lr_range is None:
         lr_range = (1e-3 / L, 10.0 / L) if L is not None else (1e-3, 10.0)
-    low, high = (float(v) for v in lr_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
-    if not low <= lr <= high:
-        raise ValueError(f"lr={lr!r} is outside lr_range={lr_range!r}")
+    low, high = check_range("lr", lr_range, lr)
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     max_steps = max(500, n_steps) if max_steps is None else int(max_steps)

@@ -14,7 +14,6 @@ so that strict nbval sees a deterministic output):
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any, NamedTuple
 
@@ -27,7 +26,7 @@ from gdcourse import backend, optim, rates
 from gdcourse.descent import History, minimize
 from gdcourse.plots import plot_contour
 from gdcourse.plots._runs import as_runs, window_of
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 
 __all__ = [
     "MomentumExplorer",
@@ -183,10 +182,7 @@ def draw_momentum_explorer(
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(10, 3.9), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(10, 3.9), dpi=80)
     ax_path, ax_err = fig.subplots(1, 2)
     first = state.histories[0]
     window = window_of(objective, as_runs(np.asarray(first.path)[:1], kind="path"), None, 2)
@@ -217,7 +213,7 @@ def draw_momentum_explorer(
     return fig
 
 
-class MomentumExplorer(widgets.VBox):
+class MomentumExplorer(Explorer):
     r"""The momentum explorer widget; build it with :func:`momentum_explorer`.
 
     Attributes
@@ -242,28 +238,17 @@ class MomentumExplorer(widgets.VBox):
         self, objective: Any, theta0: Any, lr: float, lr_range: tuple[float, float], momentum: float,
         n_steps: int, max_steps: int,
     ) -> None:
-        lr_slider = widgets.FloatLogSlider(
-            value=lr, base=10, min=math.log10(lr_range[0]), max=math.log10(lr_range[1]), step=0.01,
-            description="η", readout_format=".3g", continuous_update=False,
-        )
-        momentum_slider = widgets.FloatSlider(
+        self.lr_slider = log_slider(lr, lr_range)
+        self.momentum_slider = widgets.FloatSlider(
             value=momentum, min=0.0, max=0.99, step=0.01, description="β", readout_format=".2f",
             continuous_update=False,
         )
-        steps_slider = widgets.IntSlider(
+        self.steps_slider = widgets.IntSlider(
             value=n_steps, min=2, max=max_steps, description="steps", continuous_update=False
         )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([lr_slider, momentum_slider, steps_slider]), status, output])
+        super().__init__(widgets.HBox([self.lr_slider, self.momentum_slider, self.steps_slider]))
         self.objective, self.theta0 = objective, _start(objective, theta0)
-        self.lr_slider, self.momentum_slider, self.steps_slider = lr_slider, momentum_slider, steps_slider
-        self.status, self.output = status, output
-        self.figure: Figure | None = None
-        self.state: MomentumState | None = None
-        self.update()
-        for slider in (lr_slider, momentum_slider, steps_slider):
-            slider.observe(self._on_change, names="value")
+        self.start(self.lr_slider, self.momentum_slider, self.steps_slider)
 
     def update(self) -> None:
         """Rerun with the sliders' values and redraw the figure and the status."""
@@ -271,18 +256,8 @@ class MomentumExplorer(widgets.VBox):
             self.objective, self.theta0, lr=float(self.lr_slider.value),
             momentum=float(self.momentum_slider.value), n_steps=int(self.steps_slider.value),
         )
-        self.figure = draw_momentum_explorer(self.objective, self.state, fig=self.figure)
-        with plt.rc_context({"savefig.dpi": "figure"}):  # the figure's own (low) dpi: the PNG is stored
-            self.output.outputs = (figure_output(self.figure),)
-        bad = any(h.stop_reason == "diverged" for h in self.state.histories)
-        style = ' style="color:#D55E00"' if bad else ""
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a slider callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.show(draw_momentum_explorer(self.objective, self.state, fig=self.figure))
+        self.set_status(self.state.status, warn=any(h.stop_reason == "diverged" for h in self.state.histories))
 
     def __repr__(self) -> str:
         name = getattr(self.objective, "name", type(self.objective).__name__)
@@ -337,11 +312,7 @@ def momentum_explorer(
     L = getattr(objective, "L", None)
     if lr_range is None:
         lr_range = (0.01 / L, 4.0 / L) if L else (1e-3, 10.0)
-    low, high = (float(v) for v in lr_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
-    if not low <= lr <= high:
-        raise ValueError(f"lr={lr!r} is outside lr_range={lr_range!r}")
+    low, high = check_range("lr", lr_range, lr)
     if not 0 <= momentum <= 0.99:
         raise ValueError(f"momentum must be in [0, 0.99] (the slider's range), got {momentum!r}")
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 2:

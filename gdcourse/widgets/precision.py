@@ -15,18 +15,16 @@ so that strict nbval sees a deterministic output):
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from gdcourse.precision import DynamicLossScaler, PrecisionRun, regression_data, train_linear
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, new_or_cleared
 
 __all__ = [
     "PrecisionExplorer",
@@ -137,10 +135,7 @@ def draw_precision_explorer(state: PrecisionState, fig: Figure | None = None, *,
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(12, 4.2), layout="constrained", dpi=80)
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(12, 4.2), dpi=80)
     ax_loss, ax_under = fig.subplots(1, 2)
     run, ref = state.run, state.reference
     ax_loss.semilogy(ref.loss, color="#0072B2", lw=3, alpha=0.5, label="float32", gid="reference")
@@ -167,7 +162,7 @@ def draw_precision_explorer(state: PrecisionState, fig: Figure | None = None, *,
     return fig
 
 
-class PrecisionExplorer(widgets.VBox):
+class PrecisionExplorer(Explorer):
     r"""The precision explorer widget; build it with :func:`precision_explorer`.
 
     Attributes
@@ -199,17 +194,11 @@ class PrecisionExplorer(widgets.VBox):
             value=log2_scale, min=0, max=40, description="log₂ S", continuous_update=False
         )
         self.dynamic_box = widgets.Checkbox(value=dynamic, description="dynamic scale")
-        self.status = widgets.HTML()
-        self.output = widgets.Output()
-        controls = widgets.HBox([self.dtype_select, self.master_box, self.scale_slider, self.dynamic_box])
-        super().__init__(children=[controls, self.status, self.output])
+        controls = (self.dtype_select, self.master_box, self.scale_slider, self.dynamic_box)
+        super().__init__(widgets.HBox(list(controls)))
         self.X, self.Y, self.options = X, Y, options
         self.reference = train_linear(X, Y, dtype="float32", lr=options["lr"], steps=options["steps"])
-        self.figure: Figure | None = None
-        self.state: PrecisionState | None = None
-        self.update()
-        for control in (self.dtype_select, self.master_box, self.scale_slider, self.dynamic_box):
-            control.observe(self._on_change, names="value")
+        self.start(*controls)
 
     def update(self) -> None:
         """Rerun with the controls' values and redraw the figure and the status."""
@@ -218,18 +207,8 @@ class PrecisionExplorer(widgets.VBox):
             log2_scale=int(self.scale_slider.value), dynamic=bool(self.dynamic_box.value),
             reference=self.reference, **self.options,
         )
-        self.figure = draw_precision_explorer(self.state, fig=self.figure)
-        with plt.rc_context({"savefig.dpi": "figure"}):  # the figure's own (low) dpi: the PNG is stored
-            self.output.outputs = (figure_output(self.figure),)
-        bad = "fails" in self.state.status or "lost" in self.state.status
-        style = ' style="color:#D55E00"' if bad else ""
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a control callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.show(draw_precision_explorer(self.state, fig=self.figure))
+        self.set_status(self.state.status, warn="fails" in self.state.status or "lost" in self.state.status)
 
     def __repr__(self) -> str:
         master = ", master=float32" if self.master_box.value and self.dtype_select.value == "float16" else ""

@@ -30,7 +30,6 @@ How a race is scored
 
 from __future__ import annotations
 
-import html
 import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -50,7 +49,8 @@ from gdcourse.descent import History, minimize
 from gdcourse.plots import PALETTE, plot_contour, plot_loss
 from gdcourse.plots._runs import f_min_of
 from gdcourse.plots.animation import AnimationHTML, compress_frames, deterministic_ids
-from gdcourse.widgets.lr_explorer import _start, figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
+from gdcourse.widgets.lr_explorer import _start
 
 __all__ = [
     "DEFAULT_LRS",
@@ -277,10 +277,7 @@ def draw_race(
     """
     runs = list(histories.values()) if isinstance(histories, Mapping) else list(histories)
     names = list(histories) if isinstance(histories, Mapping) else [f"run {i}" for i in range(len(runs))]
-    if fig is None:
-        fig = Figure(figsize=(9.5, 3.9), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(9.5, 3.9), dpi=80)
     ax_path, ax_loss = fig.subplots(1, 2)
     f_min = f_min_of(objective)
     with rc_context({"axes.prop_cycle": cycler(color=_colors(names) or list(PALETTE))}):
@@ -392,7 +389,7 @@ def animate_race(
     return AnimationHTML(deterministic_ids(compress_frames(player), name), name, len(steps))
 
 
-class Race(widgets.VBox):
+class Race(Explorer):
     r"""The race widget; build it with :func:`race`.
 
     Attributes
@@ -429,23 +426,14 @@ class Race(widgets.VBox):
         rows = []
         for name in RACERS:
             self.checkboxes[name] = widgets.Checkbox(value=name in selected, description=name, indent=False)
-            self.lr_sliders[name] = widgets.FloatLogSlider(
-                value=lrs[name], base=10, min=math.log10(lr_range[0]), max=math.log10(lr_range[1]), step=0.05,
-                description="η", readout_format=".3g", continuous_update=False,
-            )
+            self.lr_sliders[name] = log_slider(lrs[name], lr_range, step=0.05)
             rows.append(widgets.HBox([self.checkboxes[name], self.lr_sliders[name]]))
-        self.status = widgets.HTML()
-        self.output = widgets.Output()
         grid = widgets.GridBox(rows, layout=widgets.Layout(grid_template_columns="repeat(2, 50%)"))
-        super().__init__(children=[widgets.HBox([self.track, self.steps_slider]), grid, self.status, self.output])
+        super().__init__(widgets.HBox([self.track, self.steps_slider]), grid)
         self.objective = TRACKS[track]()
-        self.figure: Figure | None = None
-        self.state: RaceState | None = None
-        self.update()
+        self.start(self.steps_slider, *self.checkboxes.values(), *self.lr_sliders.values())
         self._quiet = False
         self.track.observe(self._on_track, names="value")
-        for control in [self.steps_slider, *self.checkboxes.values(), *self.lr_sliders.values()]:
-            control.observe(self._on_change, names="value")
 
     @property
     def entries(self) -> dict[str, float]:
@@ -455,10 +443,8 @@ class Race(widgets.VBox):
     def update(self) -> None:
         """Rerun the race with the controls' values and redraw the figure and the standings."""
         self.state = race_state(self.objective, self.entries, n_steps=int(self.steps_slider.value))
-        self.figure = draw_race(self.objective, self.state.histories, fig=self.figure)
-        with rc_context({"savefig.dpi": "figure"}):  # the PNG at the figure's 80 dpi: it is stored with the notebook
-            self.output.outputs = (figure_output(self.figure),)
-        self.status.value = f"<b>{html.escape(self.state.status)}</b>"
+        self.show(draw_race(self.objective, self.state.histories, fig=self.figure))
+        self.set_status(self.state.status)
 
     def _on_track(self, change: dict) -> None:
         """A new track: its objective and its default learning rates, then one redraw."""
@@ -472,12 +458,8 @@ class Race(widgets.VBox):
         self._on_change(change)
 
     def _on_change(self, change: dict) -> None:
-        if self._quiet:
-            return
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a widget callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        if not self._quiet:
+            super()._on_change(change)
 
     def __repr__(self) -> str:
         runners = ", ".join(f"{n} η={lr:.3g}" for n, lr in self.entries.items()) or "no racers"
@@ -526,9 +508,7 @@ def race(
     unknown = [n for n in [*optimizers, *(lrs or {})] if n not in RACERS]
     if unknown:
         raise ValueError(f"unknown racer(s) {', '.join(map(repr, unknown))}; the racers are {', '.join(RACERS)}")
-    low, high = (float(v) for v in lr_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
+    low, high = check_range("lr", lr_range)
     start_lrs = {**DEFAULT_LRS[track], **(lrs or {})}
     outside = {n: v for n, v in start_lrs.items() if not low <= v <= high}
     if outside:

@@ -30,21 +30,19 @@ millions of steps.  The features are centred, so :math:`b = \bar y`.
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from gdcourse.backend import to_numpy
 from gdcourse.data import Standardizer, polynomial_features
 from gdcourse.plots import PALETTE
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 
 __all__ = [
     "RegularisationExplorer",
@@ -337,10 +335,7 @@ def draw_regularisation_explorer(
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(12, 3.8), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(12, 3.8), dpi=80)
     ax_fit, ax_coef, ax_err = fig.subplots(1, 3, width_ratios=(1.3, 1.0, 1.0))
     x, y = _host_1d("x_train", x_train), _host_1d("y_train", y_train)
     shown_y = [y]
@@ -383,7 +378,7 @@ def draw_regularisation_explorer(
     return fig
 
 
-class RegularisationExplorer(widgets.VBox):
+class RegularisationExplorer(Explorer):
     r"""The regularisation explorer widget; build it with :func:`regularisation_explorer`.
 
     Attributes
@@ -409,27 +404,16 @@ class RegularisationExplorer(widgets.VBox):
         alpha: float, alpha_range: tuple[float, float], penalty: str, l1_ratio: float,
         true_coef: Sequence[float] | None,
     ) -> None:
-        degree_slider = widgets.IntSlider(
+        self.degree_slider = widgets.IntSlider(
             value=degree, min=1, max=max_degree, description="degree", continuous_update=False
         )
-        alpha_slider = widgets.FloatLogSlider(
-            value=alpha, base=10, min=math.log10(alpha_range[0]), max=math.log10(alpha_range[1]), step=0.05,
-            description="α", readout_format=".2g", continuous_update=False,
-        )
-        penalty_buttons = widgets.ToggleButtons(
+        self.alpha_slider = log_slider(alpha, alpha_range, description="α", step=0.05, readout_format=".2g")
+        self.penalty_buttons = widgets.ToggleButtons(
             options=[(label, key) for key, label in PENALTY_NAMES.items()], value=penalty, description="penalty"
         )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([degree_slider, alpha_slider]), penalty_buttons, status, output])
+        super().__init__(widgets.HBox([self.degree_slider, self.alpha_slider]), self.penalty_buttons)
         self.data, self.alpha_range, self.l1_ratio, self.true_coef = data, alpha_range, l1_ratio, true_coef
-        self.degree_slider, self.alpha_slider, self.penalty_buttons = degree_slider, alpha_slider, penalty_buttons
-        self.status, self.output = status, output
-        self.figure: Figure | None = None
-        self.state: RegularisationState | None = None
-        self.update()
-        for control in (degree_slider, alpha_slider, penalty_buttons):
-            control.observe(self._on_change, names="value")
+        self.start(self.degree_slider, self.alpha_slider, self.penalty_buttons)
 
     def update(self) -> None:
         """Refit with the controls' values and redraw the figure and the status."""
@@ -437,17 +421,8 @@ class RegularisationExplorer(widgets.VBox):
             *self.data, degree=int(self.degree_slider.value), alpha=float(self.alpha_slider.value),
             penalty=str(self.penalty_buttons.value), l1_ratio=self.l1_ratio, alpha_range=self.alpha_range,
         )
-        self.figure = draw_regularisation_explorer(self.state, *self.data, fig=self.figure, true_coef=self.true_coef)
-        with plt.rc_context({"savefig.dpi": "figure"}):  # the figure's own (low) dpi: the PNG is stored
-            self.output.outputs = (figure_output(self.figure),)
-        style = "" if self.state.converged else ' style="color:#D55E00"'
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a slider callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.show(draw_regularisation_explorer(self.state, *self.data, fig=self.figure, true_coef=self.true_coef))
+        self.set_status(self.state.status, warn=not self.state.converged)
 
     def __repr__(self) -> str:
         return (
@@ -504,11 +479,7 @@ def regularisation_explorer(
         A ``VBox``: ``.degree_slider``, ``.alpha_slider``, ``.penalty_buttons``, ``.status``, ``.output``,
         ``.figure``, ``.state``.
     """
-    low, high = (float(v) for v in alpha_range)
-    if not (0 < low < high and math.isfinite(high)):
-        raise ValueError(f"alpha_range must be (low, high) with 0 < low < high, got {alpha_range!r}")
-    if not low <= alpha <= high:
-        raise ValueError(f"alpha={alpha!r} is outside alpha_range={alpha_range!r}")
+    low, high = check_range("alpha", alpha_range, alpha)
     if isinstance(max_degree, bool) or not isinstance(max_degree, int) or max_degree < 1:
         raise ValueError(f"max_degree must be an integer >= 1, got {max_degree!r}")
     if isinstance(degree, bool) or not isinstance(degree, int) or not 1 <= degree <= max_degree:

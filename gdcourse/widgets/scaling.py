@@ -3,8 +3,9 @@ r"""The feature-scaling explorer: how a feature's scale and offset stretch the M
 Built like :mod:`gdcourse.widgets.lr_explorer` (read its module docstring for how to show an explorer
 so that strict nbval sees a deterministic output):
 
-* :class:`LinearMSE` is the cost of the line :math:`\hat y = w x + b` as a 2-D objective of
-  :math:`\theta = (w, b)`, with its exact minimum, Hessian and condition number;
+* :class:`~gdcourse.functions.LinearMSE` (re-exported here) is the cost of the line
+  :math:`\hat y = w x + b` as a 2-D objective of :math:`\theta = (w, b)`, with its exact minimum,
+  Hessian and condition number;
 * :func:`scaling_explorer_state` makes one data set whose feature is :math:`x = o + s\,u` (``offset``
   :math:`o`, ``scale`` :math:`s`, a fixed standard-normal :math:`u`) and runs gradient descent with
   :math:`\eta = 1/L` on the raw feature and on the standardised one, counting the steps each needs;
@@ -15,9 +16,8 @@ so that strict nbval sees a deterministic output):
 
 from __future__ import annotations
 
-import html
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -27,9 +27,9 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from gdcourse import backend
 from gdcourse.descent import History, minimize
-from gdcourse.functions import Quadratic
+from gdcourse.functions import LinearMSE
 from gdcourse.plots import plot_contour
-from gdcourse.widgets.lr_explorer import figure_output
+from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 
 __all__ = [
     "LinearMSE",
@@ -40,106 +40,6 @@ __all__ = [
     "scaling_explorer",
     "scaling_explorer_state",
 ]
-
-Array = Any
-
-
-def _host_vector(values: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.array(backend.to_numpy(values), dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers, got {type(values).__name__}") from err
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one feature, shape (n,) or (n, 1), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity")
-    arr.flags.writeable = False
-    return arr
-
-
-class LinearMSE(Quadratic):
-    r"""The mean squared error of the line :math:`\hat y = w x + b`, as an objective of :math:`\theta = (w, b)`.
-
-    .. math::
-        J(w, b) = \frac1n \sum_{i=1}^n (w x_i + b - y_i)^2, \qquad
-        \nabla J = \frac2n \begin{pmatrix} \sum_i r_i x_i \\ \sum_i r_i \end{pmatrix},\quad r_i = w x_i + b - y_i,
-
-    .. math::
-        \nabla^2 J = H = \frac2n \tilde X^\top \tilde X
-                   = 2\begin{pmatrix} \overline{x^2} & \bar x \\ \bar x & 1 \end{pmatrix},
-        \qquad \tilde X = [x, \mathbf 1].
-
-    A quadratic with a positive definite Hessian (whenever :math:`x` is not constant), so it is
-    strictly convex with one global minimum :math:`\theta^*`, the least-squares solution of the normal
-    equations :math:`\tilde X^\top\tilde X\theta^* = \tilde X^\top y`.  It is evaluated in the exact form
-    :math:`J(\theta) = J^* + \tfrac12(\theta-\theta^*)^\top H (\theta-\theta^*)` (the cross term vanishes
-    because :math:`\tilde X^\top r^* = 0`), which is vectorised over a grid for contour plots and has no
-    cancellation near the minimum.  Everything a :class:`~gdcourse.functions.Quadratic` has comes with it:
-    ``L``, ``mu``, ``kappa`` (the condition number of :math:`\tilde X^\top\tilde X/n`), ``eigenvalues``.
-
-    Parameters
-    ----------
-    x : array, shape (n,) or (n, 1)
-        The feature (any backend; kept as a host copy).  Must not be constant.
-    y : array, shape (n,)
-        The targets.
-
-    Attributes
-    ----------
-    x, y : ndarray
-        Read-only host copies of the data.
-    n : int
-        Number of samples.
-    global_minimum : ndarray
-        :math:`\theta^* = (w^*, b^*)`.
-    f_min : float
-        :math:`J^* = J(\theta^*)`, the smallest MSE a line can reach.
-    start : ndarray
-        :math:`(0, 0)`, where the estimators of :mod:`gdcourse.models` start.
-    domain : tuple
-        A square window centred on the minimum that holds the start (for contour plots).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> surface = LinearMSE(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]))
-    >>> surface.global_minimum.round(6).tolist(), round(surface.f_min, 12)
-    ([2.0, 1.0], 0.0)
-    >>> round(float(surface(np.array([0.0, 0.0]))), 10)  # (1 + 9 + 25) / 3
-    11.6666666667
-    """
-
-    name = "linear_mse"
-
-    def __init__(self, x: Any, y: Any) -> None:
-        x_host, y_host = _host_vector(x, "x"), _host_vector(y, "y")
-        n = x_host.size
-        if y_host.size != n:
-            raise ValueError(f"x has {n} samples but y has {y_host.size}; they must have the same length")
-        if n < 2 or float(np.ptp(x_host)) == 0.0:
-            raise ValueError("x must take at least two different values, or the slope is not determined")
-        design = np.column_stack([x_host, np.ones(n)])
-        theta_star = np.linalg.lstsq(design, y_host, rcond=None)[0]
-        hessian = 2.0 * (design.T @ design) / n
-        eigs, q = np.linalg.eigh((hessian + hessian.T) / 2.0)
-        if not eigs[0] > 0:
-            raise ValueError("x is (numerically) constant: the MSE has no single minimum")
-        self.x, self.y, self.n = x_host, y_host, n
-        self._j_star = float(np.mean((design @ theta_star - y_host) ** 2))
-        self._setup(eigs, q, theta_star, None)
-        start = np.zeros(2)
-        half = 1.25 * float(np.max(np.abs(theta_star - start))) + 0.5
-        self.domain = tuple((float(c - half), float(c + half)) for c in theta_star)
-        start.flags.writeable = False
-        self.start = start
-
-    def __repr__(self) -> str:
-        return f"LinearMSE(n={self.n}, x̄={float(np.mean(self.x)):.3g}, sd(x)={float(np.std(self.x)):.3g})"
-
-    def _value(self, xp: Any, theta: Array) -> Array:
-        return super()._value(xp, theta) + self._j_star
 
 
 class ScalingState(NamedTuple):
@@ -313,10 +213,7 @@ def draw_scaling_explorer(state: ScalingState, fig: Figure | None = None, *, tit
     -------
     Figure
     """
-    if fig is None:
-        fig = Figure(figsize=(14, 4.6), dpi=80, layout="constrained")
-    else:
-        fig.clear()
+    fig = new_or_cleared(fig, figsize=(14, 4.6), dpi=80)
     axes = fig.subplots(1, 3)
     names = ("raw feature x", "standardised feature z")
     for ax, surface, history, name, kappa in zip(axes[:2], state.surfaces, state.histories, names, state.kappas,
@@ -344,7 +241,7 @@ def draw_scaling_explorer(state: ScalingState, fig: Figure | None = None, *, tit
     return fig
 
 
-class ScalingExplorer(widgets.VBox):
+class ScalingExplorer(Explorer):
     r"""The feature-scaling explorer widget; build it with :func:`scaling_explorer`.
 
     Attributes
@@ -367,24 +264,14 @@ class ScalingExplorer(widgets.VBox):
         self, scale: float, offset: float, scale_range: tuple[float, float], offset_range: tuple[float, float],
         max_steps: int, options: dict,
     ) -> None:
-        scale_slider = widgets.FloatLogSlider(
-            value=scale, base=10, min=math.log10(scale_range[0]), max=math.log10(scale_range[1]), step=0.01,
-            description="scale s", readout_format=".3g", continuous_update=False,
-        )
-        offset_slider = widgets.FloatSlider(
+        self.scale_slider = log_slider(scale, scale_range, description="scale s")
+        self.offset_slider = widgets.FloatSlider(
             value=offset, min=offset_range[0], max=offset_range[1], step=0.1, description="offset o",
             readout_format=".3g", continuous_update=False,
         )
-        status = widgets.HTML()
-        output = widgets.Output()
-        super().__init__(children=[widgets.HBox([scale_slider, offset_slider]), status, output])
-        self.scale_slider, self.offset_slider, self.status, self.output = scale_slider, offset_slider, status, output
+        super().__init__(widgets.HBox([self.scale_slider, self.offset_slider]))
         self.max_steps, self.options = max_steps, options
-        self.figure: Figure | None = None
-        self.state: ScalingState | None = None
-        self.update()
-        scale_slider.observe(self._on_change, names="value")
-        offset_slider.observe(self._on_change, names="value")
+        self.start(self.scale_slider, self.offset_slider)
 
     def update(self) -> None:
         """Rerun with the sliders' values and redraw the figure and the status."""
@@ -392,18 +279,8 @@ class ScalingExplorer(widgets.VBox):
             float(self.scale_slider.value), float(self.offset_slider.value), max_steps=self.max_steps,
             **self.options,
         )
-        self.figure = draw_scaling_explorer(self.state, fig=self.figure)
-        with plt.rc_context({"savefig.dpi": "figure"}):  # the figure's own (low) dpi: the PNG is stored
-            self.output.outputs = (figure_output(self.figure),)
-        slow = not self.state.converged[0]
-        style = ' style="color:#D55E00"' if slow else ""
-        self.status.value = f"<b{style}>{html.escape(self.state.status)}</b>"
-
-    def _on_change(self, change: dict) -> None:
-        try:
-            self.update()
-        except Exception as err:  # noqa: BLE001 - a slider callback has no caller to raise to: show it
-            self.status.value = f'<b style="color:#D55E00">error: {html.escape(str(err))}</b>'
+        self.show(draw_scaling_explorer(self.state, fig=self.figure))
+        self.set_status(self.state.status, warn=not self.state.converged[0])
 
     def __repr__(self) -> str:
         return (
@@ -450,11 +327,7 @@ def scaling_explorer(
     ScalingExplorer
         A ``VBox``: ``.scale_slider``, ``.offset_slider``, ``.status``, ``.output``, ``.figure``, ``.state``.
     """
-    s_low, s_high = (float(v) for v in scale_range)
-    if not (0 < s_low < s_high and math.isfinite(s_high)):
-        raise ValueError(f"scale_range must be (low, high) with 0 < low < high, got {scale_range!r}")
-    if not s_low <= scale <= s_high:
-        raise ValueError(f"scale={scale!r} is outside scale_range={scale_range!r}")
+    s_low, s_high = check_range("scale", scale_range, scale)
     o_low, o_high = (float(v) for v in offset_range)
     if not (math.isfinite(o_low) and math.isfinite(o_high) and o_low < o_high):
         raise ValueError(f"offset_range must be (low, high) with low < high, got {offset_range!r}")
