@@ -164,57 +164,7 @@ def _case_id(case):
     return "-".join([rule] + [f"{k}={v}" for k, v in flags.items() if v not in (False, "none")])
 
 
-def draw(rule, flags, rng):
-    """Random hyperparameters for ``rule`` with the options in ``flags``: (ours, torch's)."""
-
-    def u(lo, hi):
-        return float(rng.uniform(lo, hi))
-
-    def logu(lo, hi):
-        return float(10 ** rng.uniform(math.log10(lo), math.log10(hi)))
-
-    betas = (u(0.5, 0.95), u(0.9, 0.9999))
-    hp: dict = {}
-    if rule in ("gd", "sgd", "heavy_ball"):
-        hp["lr"] = u(0.01, 0.3)
-    elif rule == "adagrad":
-        hp.update(lr=u(0.01, 0.5), eps=logu(1e-10, 1e-4))
-        if flags["lr_decay"]:
-            hp["lr_decay"] = u(0.001, 0.1)
-        if flags["init_acc"]:
-            hp["initial_accumulator_value"] = u(0.01, 1.0)
-    elif rule == "rmsprop":
-        hp.update(lr=logu(1e-3, 0.05), alpha=u(0.8, 0.999), eps=logu(1e-8, 1e-3))
-        if flags["centered"]:
-            hp["centered"] = True
-        if flags["momentum"]:
-            hp["momentum"] = u(0.3, 0.9)
-    elif rule == "adadelta":
-        hp.update(lr=u(0.5, 1.5), rho=u(0.8, 0.99), eps=logu(1e-8, 1e-4))
-    else:  # the Adam family
-        hp.update(lr=logu(1e-3, 0.1), betas=betas, eps=logu(1e-10, 1e-4))
-        if flags.get("amsgrad") and rule != "amsgrad":
-            hp["amsgrad"] = True
-        if rule == "nadam":
-            hp["momentum_decay"] = logu(1e-3, 1e-2)
-    if rule == "sgd" and flags["mom"] != "none":
-        hp["momentum"] = u(0.3, 0.95)
-        if flags["mom"] == "nesterov":
-            hp["nesterov"] = True
-        if flags["mom"] == "dampened":
-            hp["dampening"] = u(0.05, 0.9)
-    if rule == "heavy_ball":
-        hp["momentum"] = u(0.3, 0.95)
-    if flags.get("wd") or rule == "adamw":
-        hp["weight_decay"] = u(0.01, 0.3)
-    if flags.get("wd") == "decoupled":
-        hp["decoupled_weight_decay"] = True
-    if flags.get("maximize"):
-        hp["maximize"] = True
-    theirs = dict(hp)
-    if rule == "amsgrad":
-        theirs["amsgrad"] = True
-    return hp, theirs
+draw = FIXTURES.draw_hyperparameters  # the same random hyperparameters as the recorded fixtures
 
 
 def f32_tolerance(rule, hp):
