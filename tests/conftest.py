@@ -7,7 +7,9 @@ would on CuPy.  On a GPU machine run with ``GDCOURSE_TEST_BACKENDS=numpy,cupy``.
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -57,3 +59,32 @@ def to_backend(backend):
         return B.asarray(np.asarray(x), dtype=dtype)
 
     return move
+
+
+def skip_outside_ci(reason: str) -> None:
+    """Skip the calling test (or module) outside CI; in CI (``CI`` set, as ``.ci/run`` does) fail instead.
+
+    The README's install (``make test``) and ``.ci/run`` install every test dependency, so in CI a missing
+    one is a broken setup to report, never a test quietly not run.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI installs it: see .ci/run)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require(module: str) -> Any:
+    """Import a test dependency of the ``test``/``verify`` extras; without it: :func:`skip_outside_ci`."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        skip_outside_ci(f"{module} is not installed: pip install -e '.[test,verify]'")
+
+
+def optional(module: str) -> Any:
+    """Import ``module`` or return ``None`` where a test has a stand-in (recorded fixtures); in CI it must import."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} is not installed; CI installs it (.ci/run)", pytrace=False)
+        return None

@@ -20,12 +20,13 @@ matplotlib.use("Agg")  # only inside this test process
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import require  # noqa: E402
 
 from gdcourse import backend as B  # noqa: E402
 from gdcourse.autodiff import Tensor, Value, concat, draw_graph, stack, topological_order  # noqa: E402
 from gdcourse.gradcheck import check_grad  # noqa: E402
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 
 F64 = {"rtol": 1e-10, "atol": 1e-12}
 F32 = {"rtol": 2e-5, "atol": 2e-6}

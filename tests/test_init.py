@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require
 
 from gdcourse import backend as B
 from gdcourse import init
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (7, 2), (4, 3, 2, 5), (6, 1, 3, 3), (2, 3, 4)])

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require
 
 from gdcourse import backend as B
 from gdcourse import data, nn, optim
@@ -38,7 +39,7 @@ def test_global_grad_norm_is_the_norm_of_the_stacked_vector(to_backend):
 
 
 def test_global_grad_norm_matches_torch_clipping():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     host, grads = _grads(lambda a: a)
     tensors = [torch.zeros(a.shape, dtype=torch.float64, requires_grad=True) for a in host]
     for t, a in zip(tensors, host, strict=True):

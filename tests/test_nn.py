@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require
 
 from gdcourse import backend as B
 from gdcourse import nn, optim
 from gdcourse.autodiff import Tensor
 from gdcourse.gradcheck import check_module
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 F = torch.nn.functional
 
 F64 = {"rtol": 1e-10, "atol": 1e-12}

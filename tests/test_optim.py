@@ -25,14 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-try:
-    import torch
-except ImportError:  # the fixture replays below stand in for the live comparisons
-    torch = None
+from conftest import optional
 
 from gdcourse import backend as B
 from gdcourse import optim, schedules
+
+torch = optional("torch")  # without it (outside CI) the fixture replays below stand in for the live comparisons
 
 F64 = {"rtol": 1e-10, "atol": 1e-12}
 F32 = {"rtol": 1e-5, "atol": 1e-6}

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import require, skip_outside_ci
 
 from gdcourse import backend as B
 from gdcourse import nn, optim
@@ -49,7 +50,7 @@ def test_float16_numbers_the_notebook_quotes():
 
 
 def test_bfloat16_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     fmt, info = P.float_format("bfloat16"), torch.finfo(torch.bfloat16)
     assert (fmt.bits, fmt.eps, fmt.max, fmt.smallest_normal) == (info.bits, info.eps, info.max, info.smallest_normal)
     tiny = torch.nextafter(torch.tensor(0.0, dtype=torch.bfloat16), torch.tensor(1.0, dtype=torch.bfloat16))
@@ -64,7 +65,7 @@ def test_unknown_formats_and_dtypes_are_refused():
 
 
 def test_float16_on_array_api_strict_gives_a_clear_error():
-    strict = pytest.importorskip("array_api_strict")
+    strict = require("array_api_strict")
     with pytest.raises(ValueError, match="no float16.*array API"):
         P.resolve_dtype(strict, "float16")
     with B.using("array_api_strict:device1"):
@@ -156,9 +157,9 @@ def test_loss_scale_step_rule():
 
 
 def test_dynamic_loss_scale_matches_torch_step_by_step():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     if not hasattr(torch, "_amp_update_scale_"):
-        pytest.skip("this torch has no _amp_update_scale_ (GradScaler's update kernel)")
+        skip_outside_ci("this torch has no _amp_update_scale_ (GradScaler's update kernel)")
     g = np.random.default_rng(2)
     for trial in range(5):
         interval = int(g.integers(1, 6))

@@ -13,15 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-try:
-    import torch
-    from torch.optim import lr_scheduler as L
-except ImportError:  # the fixture replays below stand in for the live comparisons
-    torch = L = None
+from conftest import optional
 
 from gdcourse import backend as B
 from gdcourse import optim, schedules
+
+torch = optional("torch")  # without it (outside CI) the fixture replays below stand in for the live comparisons
+L = None if torch is None else torch.optim.lr_scheduler
 
 TOL = {"rtol": 1e-10, "atol": 1e-15}
 STEPS = 120

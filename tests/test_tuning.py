@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import require
 from scipy.stats import norm
 
 from gdcourse.tuning import (
@@ -286,7 +287,7 @@ def test_batched_bayesian_search_is_deterministic_and_proposes_distinct_points()
 
 
 def test_dask_local_cluster_gives_the_same_trials_as_the_serial_run():
-    distributed = pytest.importorskip("distributed")
+    distributed = require("distributed")
     surface = LrMomentumSurface(seed=2)
     serial = {m: METHODS[m](_fragile, surface.space, 10, seed=3, **_options(m)) for m in METHODS}
     with (
