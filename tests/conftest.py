@@ -7,8 +7,11 @@ would on CuPy.  On a GPU machine run with ``GDCOURSE_TEST_BACKENDS=numpy,cupy``.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,3 +91,13 @@ def optional(module: str) -> Any:
         if os.environ.get("CI"):
             pytest.fail(f"{module} is not installed; CI installs it (.ci/run)", pytrace=False)
         return None
+
+
+@functools.cache
+def torch_fixture_script() -> Any:
+    """``tests/fixtures/make_torch_fixtures.py`` as a module (its option grid, hyperparameters and ``load``)."""
+    path = Path(__file__).parent / "fixtures" / "make_torch_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_torch_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
 import inspect
 import json
 import math
 import pickle
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import optional
+from conftest import optional, torch_fixture_script
 
 from gdcourse import backend as B
 from gdcourse import optim, schedules
@@ -145,15 +143,7 @@ TORCH = (
 )
 
 
-def _load_fixture_script():
-    path = Path(__file__).parent / "fixtures" / "make_torch_fixtures.py"
-    spec = importlib.util.spec_from_file_location("make_torch_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FIXTURES = _load_fixture_script()
+FIXTURES = torch_fixture_script()
 CASES = list(FIXTURES.torch_option_grid())  # one grid for the live tests and the fixtures
 
 

@@ -7,13 +7,11 @@ test_schedule_matches_recorded_torch_rates replays the rates recorded by
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import optional
+from conftest import optional, torch_fixture_script
 
 from gdcourse import backend as B
 from gdcourse import optim, schedules
@@ -225,15 +223,7 @@ def test_reduce_on_plateau_matches_reducelronplateau(options, seed):
     assert len(set(rates)) > 1  # at least one reduction happened
 
 
-def _load_fixture_script():
-    path = Path(__file__).parent / "fixtures" / "make_torch_fixtures.py"
-    spec = importlib.util.spec_from_file_location("make_torch_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RECORDED, RECORDED_ARRAYS = _load_fixture_script().load()
+RECORDED, RECORDED_ARRAYS = torch_fixture_script().load()
 
 
 def _schedule_from(spec):
