@@ -15,4 +15,12 @@ Conventions for authors:
   a test executes it and checks that the defined answer passes.
 - Every planted mistake's diagnosis teaches: it says what the answer did and why
   that is wrong, never only "wrong".
+- A solution that calls array functions starts with :data:`XP_PREAMBLE`, as the
+  notebooks do, so it runs on every backend.
 """
+
+XP_PREAMBLE = (
+    "import gdcourse\n\n"
+    "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
+)
+"""The first lines of a published solution that uses ``xp`` (it is executed on its own by a test)."""

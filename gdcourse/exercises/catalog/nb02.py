@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from gdcourse.backend import array_namespace, asarray
+from gdcourse.exercises.catalog import XP_PREAMBLE
 from gdcourse.exercises.core import Case, Exercise, Mistake
 
 __all__ = ["EXERCISES"]
@@ -120,9 +121,8 @@ MSE_GRAD = Exercise(
         "So grad_w = 2 / n * X.T @ r and grad_b = 2 / n * xp.sum(r), with n = X.shape[0].",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def mse_grad(X, y, w, b):\n"
+        XP_PREAMBLE
+        + "def mse_grad(X, y, w, b):\n"
         "    n = X.shape[0]\n"
         "    r = X @ w + b - y              # residuals, shape (n,)\n"
         "    return 2 / n * (X.T @ r), 2 / n * xp.sum(r)\n"
@@ -275,9 +275,8 @@ STANDARDIZE = Exercise(
         "return (X_train - mean) / std, (X_val - mean) / std",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def standardize(X_train, X_val):\n"
+        XP_PREAMBLE
+        + "def standardize(X_train, X_val):\n"
         "    mean = xp.mean(X_train, axis=0)  # one mean per feature, from the training set only\n"
         "    std = xp.std(X_train, axis=0)    # ddof=0: divide by n\n"
         "    return (X_train - mean) / std, (X_val - mean) / std\n"

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from gdcourse.backend import array_namespace, asarray
+from gdcourse.exercises.catalog import XP_PREAMBLE
 from gdcourse.exercises.core import Case, Exercise, Mistake
 from gdcourse.losses import sigmoid
 
@@ -213,9 +214,8 @@ HINGE_SUBGRADIENT = Exercise(
         "by xp.astype(active, X.dtype).",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def hinge_subgradient(X, y, w):\n"
+        XP_PREAMBLE
+        + "def hinge_subgradient(X, y, w):\n"
         "    active = xp.astype(y * (X @ w) < 1, X.dtype)  # on or beyond the margin: flat, contributes 0\n"
         "    return -(X.T @ (y * active)) / X.shape[0]\n"
     ),

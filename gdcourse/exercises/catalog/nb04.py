@@ -27,6 +27,7 @@ import numpy as np
 from gdcourse import nn
 from gdcourse.autodiff import Tensor
 from gdcourse.backend import array_namespace, asarray
+from gdcourse.exercises.catalog import XP_PREAMBLE
 from gdcourse.exercises.core import Case, Exercise, Mistake
 
 __all__ = ["EXERCISES"]
@@ -159,9 +160,8 @@ LINEAR_BACKWARD = Exercise(
         "(b is added to every row of the batch, so its gradient sums over the batch).",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def linear_backward(x, W, b, grad_out):\n"
+        XP_PREAMBLE
+        + "def linear_backward(x, W, b, grad_out):\n"
         "    grad_x = grad_out @ W              # (n, n_out) @ (n_out, n_in) -> (n, n_in)\n"
         "    grad_W = grad_out.T @ x            # (n_out, n) @ (n, n_in) -> (n_out, n_in)\n"
         "    grad_b = xp.sum(grad_out, axis=0)  # b is used by every example: sum over the batch\n"
@@ -264,9 +264,8 @@ RELU_BACKWARD = Exercise(
         "xp.where(x > 0, grad_out, 0.0): grad_out where x > 0, and 0 everywhere else (x ≤ 0).",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def relu_backward(x, grad_out):\n"
+        XP_PREAMBLE
+        + "def relu_backward(x, grad_out):\n"
         "    return xp.where(x > 0, grad_out, 0.0)  # slope 1 where x > 0, else 0 (also at 0)\n"
     ),
     mistakes=(

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gdcourse.backend import array_namespace, asarray
+from gdcourse.exercises.catalog import XP_PREAMBLE
 from gdcourse.exercises.core import Case, Exercise, Mistake
 from gdcourse.regularization import EarlyStopping
 from gdcourse.regularization import soft_threshold as _soft_threshold
@@ -98,9 +99,8 @@ SOFT_THRESHOLD = Exercise(
         "return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def soft_threshold(v, t):\n"
+        XP_PREAMBLE
+        + "def soft_threshold(v, t):\n"
         "    return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)\n"
     ),
     mistakes=(

@@ -28,6 +28,7 @@ import numpy as np
 from array_api_compat import device
 
 from gdcourse.backend import array_namespace, asarray
+from gdcourse.exercises.catalog import XP_PREAMBLE
 from gdcourse.exercises.core import Case, Exercise, Mistake
 
 __all__ = ["EXERCISES"]
@@ -177,9 +178,8 @@ CONFUSION_MATRIX = Exercise(
         "y_true[m] == i and y_pred[m] == j, i.e. xp.sum(xp.astype((y_true == i) & (y_pred == j), xp.int64)).",
     ),
     solution=(
-        "import gdcourse\n\n"
-        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
-        "def confusion_matrix(y_true, y_pred, k):\n"
+        XP_PREAMBLE
+        + "def confusion_matrix(y_true, y_pred, k):\n"
         "    C = xp.zeros((k, k), dtype=xp.int64)\n"
         "    for i in range(k):          # row = true class\n"
         "        for j in range(k):      # column = predicted class\n"
