@@ -309,7 +309,7 @@ def check_batch(tmp_path: Path, report_, subs_dir: Path, out_csv: Path, subs: di
     rows = read_csv(out_csv)
     assert sorted(rows) == sorted(expected), "one row per submission"
     with open(out_csv, newline="") as f:
-        assert next(csv.reader(f)) == ["student", "file", "sha256", "status", *IDS, "total", "max"]
+        assert next(csv.reader(f)) == ["student", "file", "sha256", "status", "isolation", *IDS, "total", "max"]
     problems = []
     for student, (status, points) in expected.items():
         row = rows[student]
@@ -337,7 +337,7 @@ def check_batch(tmp_path: Path, report_, subs_dir: Path, out_csv: Path, subs: di
     assert entries["deleted_check"]["exercises"]["99.add"]["status"] == "missing"
     assert entries["mistake"]["exercises"]["99.scale"]["diagnosis"] == "You added k instead of multiplying by it."
     # feedback: failed case labels and diagnoses, never hidden inputs, expected values or the learner's messages
-    feedback = {p.stem: p.read_text() for p in (out_csv.parent / "feedback").glob("*.txt")}
+    feedback = {p.stem: p.read_text() for p in (out_csv.parent / "scores.feedback").glob("*.txt")}
     assert sorted(feedback) == sorted(expected)
     partial = feedback["partial"]
     assert 'failed on case 1 "a vector and a factor": raised ValueError' in partial
@@ -401,21 +401,26 @@ def test_hostile_batch_without_bubblewrap(tmp_path, marker):
 CLI = """
 import sys
 sys.path.insert(0, {tests!r})
-import test_grading
+from {module} import {registry} as registry
 from gdcourse.exercises import register
-for exercise in test_grading.REGISTRY:
+for exercise in registry:
     register(exercise, replace=True)
 from gdcourse.grading.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def run_cli(*args: str, tmp: Path) -> subprocess.Popen:
-    """The grading CLI, with the test registry, in a process of its own (its temporary files go in ``tmp``)."""
-    code = CLI.format(tests=str(TESTS))
-    tmp.mkdir(exist_ok=True)
-    env = {**os.environ, "TMPDIR": str(tmp)}
-    return subprocess.Popen([sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True, env=env)
+def run_cli(*args: str, tmp: Path | None = None, registry: str = "test_grading.REGISTRY") -> subprocess.Popen:
+    """The grading CLI, with a test registry, in a process of its own (its temporary files go in ``tmp``)."""
+    module, name = registry.rsplit(".", 1)
+    code = CLI.format(tests=str(TESTS), module=module, registry=name)
+    env = dict(os.environ)
+    if tmp is not None:
+        tmp.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(tmp)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
 
 
 def resume_batch(marker: str) -> dict[str, tuple[str, ...]]:
@@ -465,11 +470,12 @@ def test_killed_grader_resumes_to_the_same_csv(tmp_path, marker):
 
     fresh_csv = tmp_path / "fresh" / "scores.csv"
     grade(subs_dir, fresh_csv, exercises=REGISTRY, jobs=2, secret=SECRET, quiet=True, **FAST)
-    assert killed_csv.read_text() == fresh_csv.read_text()
+    assert killed_csv.read_bytes() == fresh_csv.read_bytes()
     assert not wait_until_gone(marker)
-    assert sorted(p.name for p in (killed_csv.parent / "feedback").iterdir()) == [
-        f"student{i:02d}.txt" for i in range(8)
-    ]
+    resumed_feedback = {p.name: p.read_bytes() for p in (killed_csv.parent / "scores.feedback").iterdir()}
+    assert sorted(resumed_feedback) == [f"student{i:02d}.txt" for i in range(8)]
+    fresh_feedback = {p.name: p.read_bytes() for p in (fresh_csv.parent / "scores.feedback").iterdir()}
+    assert resumed_feedback == fresh_feedback  # in notebook order after the resume too, byte for byte
 
 
 def test_resume_refuses_other_settings(tmp_path):
@@ -523,7 +529,7 @@ def test_fifty_small_submissions_with_two_jobs(tmp_path):
 # --- units ------------------------------------------------------------------------------------------
 
 
-def test_strip_magics_and_find_checks():
+def test_ipython_syntax_and_find_checks():
     code = nbc.load_notebook(
         notebook(
             "%matplotlib inline\nimport numpy as np\n!pip install x\nnp.mean?\nx = 1  # why?",
@@ -535,8 +541,22 @@ def test_strip_magics_and_find_checks():
             "from gdcourse.exercises import check as c\nc('01.sq', sq)\nc('01.sq', sq_wrong)",
         ).encode()
     )
-    assert code.cells[0].splitlines() == ["pass", "import numpy as np", "pass", "pass", "x = 1  # why?"]
-    assert "    pass" in code.cells[1] and code.cells[2] == ""
+    # IPython's transformer: magics, shell escapes and help requests become get_ipython() calls, lines kept
+    assert code.cells[0].splitlines() == [
+        "get_ipython().run_line_magic('matplotlib', 'inline')",
+        "import numpy as np",
+        "get_ipython().system('pip install x')",
+        "get_ipython().run_line_magic('pinfo', 'np.mean')",
+        "x = 1  # why?",
+    ]
+    # the body of a %%time cell stays Python the grader can read (its check is found); %%bash is left to the shell
+    assert code.cells[1].splitlines() == [
+        "pass  # %%time",
+        "for i in range(2):",
+        "    get_ipython().run_line_magic('time', 'f(i)')",
+        "check('01.a', f)",
+    ]
+    assert code.cells[2] == "get_ipython().run_cell_magic('bash', '', 'echo hi\\n')\n"
     assert list(code.syntax_errors) == [4] and code.syntax_errors[4].startswith("line 1:")
     checks = nbc.find_checks(code)
     # the last check of an id is graded, unless an earlier one names the exercise (a wrong answer shown after it)
@@ -584,14 +604,20 @@ def test_codec_rebuilds_gdcourse_dataclasses():
     assert type(back) is nb01.QuadraticGradient and np.allclose(back(np.zeros(2)), grad(np.zeros(2)))
 
 
-def test_safe_detail_drops_values():
-    assert report.safe_detail("3 of 4 entries differ (largest absolute error 0.5)") == "3 of 4 entries differ"
-    assert report.safe_detail("item 1: value differs (largest absolute error 2)") == "item 1: value differs"
+def test_safe_detail_keeps_only_the_fixed_vocabulary():
+    assert report.safe_detail("3 of 4 entries differ (largest absolute error 0.5)") == "wrong value"
+    assert report.safe_detail("item 1: value differs (largest absolute error 2)") == "wrong value"
     assert report.safe_detail("expected 'b', got 'a'") == "wrong value"
     assert report.safe_detail("expected 42.0, got 41") == "wrong value"
-    assert report.safe_detail("shape differs: expected (3,), got (1, 3)") == "shape differs: expected (3,), got (1, 3)"
+    # the learner chooses the shape, length and type it returns: none of them is shown
+    assert report.safe_detail("shape differs: expected (3,), got (0, 17)") == "shape differs from the expected one"
+    assert report.safe_detail("item 2: expected 3 items, got 977") == "wrong number of items"
+    assert report.safe_detail("expected a number or array, got Leak_0_1234") == "not a number or array"
     assert report.safe_detail("raised ValueError: leak 0.1234") == "raised ValueError"
     assert report.safe_detail("raised Leak_0_1234: boo") == "raised an exception"
+    assert report.safe_detail("raised UnicodeTranslateError: x") == "raised an exception"  # built-in, not listed
+    shown = {report.safe_detail(d) for d in ("a", "shape differs: x", "dtype differs: y", "expected 1 items, got 2")}
+    assert shown <= set(report.DIFFERENCES)
     assert report.format_points(2.0) == "2" and report.format_points(0.5) == "0.5"
 
 
@@ -633,3 +659,20 @@ def test_progress_bar_only_on_a_terminal():
     quiet = Terminal()
     Progress(4, stream=quiet, enabled=False).update(1, Counter(ok=1))
     assert quiet.getvalue() == ""
+
+
+def test_ipython_syntax_runs_in_the_worker(tmp_path):
+    """``%time``, ``!cmd``, ``%timeit -o`` and ``%%capture`` mean in the worker what they mean in JupyterLab."""
+    cells = _correct_with(
+        answer="%time answer = 6 * 7\ncheck('99.answer', answer)",
+        demo="files = !ls\nr = %timeit -o sum([1, 2])\nassert isinstance(files, list) and r.best >= 0",
+        scale="%%capture out\n" + SCALE_OK + "\nprint('quiet')",
+    )
+    write_submissions(tmp_path / "subs", {"magic": (*cells, "assert out.stdout == 'quiet\\n'")})
+    done = grade(
+        tmp_path / "subs", tmp_path / "out" / "scores.csv", exercises=REGISTRY, secret=SECRET, sandbox="none",
+        quiet=True, **FAST,
+    )  # fmt: skip
+    row = read_csv(tmp_path / "out" / "scores.csv")["magic"]
+    assert row["status"] == "ok" and {i: float(row[i]) for i in IDS} == {"99.add": 2, "99.scale": 1, "99.answer": 1}
+    assert done.entries[0]["cells"] == []  # no cell raised

@@ -19,9 +19,11 @@ This module imports nothing heavy: the worker starts by importing it.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["GradeReport", "GradingError", "add_arguments", "grade", "run"]
@@ -35,11 +37,34 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return whole
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``gdcourse grade`` to ``parser``."""
+    """Add the options of ``gdcourse grade`` to ``parser`` (numbers are checked before anything runs)."""
     parser.add_argument("submissions", help="folder of submitted notebooks (one file per student; student = file stem)")
     parser.add_argument("-o", "--output", required=True, help="scores CSV to write (outside the submissions folder)")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    parser.add_argument("-j", "--jobs", type=_at_least(1), default=1, help="submissions graded in parallel (default 1)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its journal")
     parser.add_argument(
         "--notebook",
@@ -48,14 +73,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NN",
         help="grade the exercises of notebook NN (repeatable; default: the notebooks most submissions check)",
     )
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per submission (default 300)")
-    parser.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per code cell (default 60)")
-    parser.add_argument("--exercise-timeout", type=float, default=30.0, help="seconds per exercise (default 30)")
-    parser.add_argument("--memory-mb", type=int, default=2048, help="address-space limit per worker (default 2048)")
-    parser.add_argument("--file-size-mb", type=int, default=64, help="largest file a worker may write (default 64)")
-    parser.add_argument("--open-files", type=int, default=256, help="open files per worker (default 256)")
-    parser.add_argument("--disk-mb", type=int, default=256, help="private /tmp size under bubblewrap (default 256)")
-    parser.add_argument("--feedback", metavar="DIR", help="folder for feedback files (default: feedback/ by the CSV)")
+    parser.add_argument("--timeout", type=_seconds, default=300.0, help="seconds per submission (default 300)")
+    parser.add_argument("--cell-timeout", type=_seconds, default=60.0, help="seconds per code cell (default 60)")
+    parser.add_argument("--exercise-timeout", type=_seconds, default=30.0, help="seconds per exercise (default 30)")
+    parser.add_argument(
+        "--memory-mb", type=_at_least(256), default=2048, help="address-space limit per worker (default 2048)"
+    )
+    parser.add_argument(
+        "--file-size-mb", type=_at_least(1), default=64, help="largest file a worker may write (default 64)"
+    )
+    parser.add_argument("--open-files", type=_at_least(16), default=256, help="open files per worker (default 256)")
+    parser.add_argument(
+        "--disk-mb", type=_at_least(16), default=256, help="private /tmp size under bubblewrap (default 256)"
+    )
+    parser.add_argument(
+        "--feedback", metavar="DIR", help="folder for feedback files (default: CSV name + .feedback, by the CSV)"
+    )
     parser.add_argument("--no-feedback", action="store_true", help="write no feedback files")
     parser.add_argument("--journal", metavar="PATH", help="journal file (default: OUTPUT.journal)")
     parser.add_argument(
@@ -70,6 +103,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--hide", action="append", default=[], metavar="DIR", help="another folder workers must not see"
+    )
+    parser.add_argument(
+        "--roster", metavar="CSV", help="class list (column 'student', else the first): report missing and unknown"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
@@ -103,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             secret=args.secret or os.environ.get("GDCOURSE_GRADING_SECRET") or None,
             sandbox=args.sandbox,
             hide=args.hide,
+            roster=args.roster,
             quiet=args.quiet,
         )
     except GradingError as err:
@@ -116,11 +153,29 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
-        counts = ", ".join(f"{n} {status}" for status, n in sorted(report.counts.items()))
-        reused = f" ({report.reused} from the journal)" if report.reused else ""
-        print(
-            f"graded {len(report.entries)} submissions{reused} in {report.seconds:.1f} s "
-            f"[{counts}], sandbox: {report.sandbox} -> {report.csv}",
-            file=sys.stderr,
-        )
+        print(summary(report), file=sys.stderr)
     return 0
+
+
+def summary(report: Any) -> str:
+    """The lines ``gdcourse grade`` prints at the end: counts, isolation, roster and name problems."""
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.counts.items()))
+    reused = f" ({report.reused} from the journal)" if report.reused else ""
+    lines = [
+        f"graded {len(report.entries)} rows{reused} in {report.seconds:.1f} s [{counts}], "
+        f"isolation: {report.isolation} -> {report.csv}"
+    ]
+    if report.isolation != "sandboxed":
+        lines.append(
+            f"WARNING: workers were {report.isolation}: submissions could read and change what that user can "
+            "(see docs/grading.md, 'Without bubblewrap')"
+        )
+    for what, names in (
+        ("two files give the same student name (rows marked 'duplicate')", report.duplicates),
+        ("on the roster without a submission", report.missing),
+        ("submitted but not on the roster", report.unknown),
+    ):
+        if names:
+            shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+            lines.append(f"{len(names)} {what}: {shown}")
+    return "\n".join(lines)

@@ -1,10 +1,13 @@
 """Read a submitted notebook as data: its code cells, its ``check`` calls, and the rewrite the worker runs.
 
-Everything here only *parses* (``json`` and :mod:`ast`); nothing executes the
+Everything here only *parses* (``json``, IPython's transformer and :mod:`ast`); nothing executes the
 learner's code, so the grader can call it on untrusted files in its own process.
 
 - :func:`load_notebook` turns bytes into a :class:`NotebookCode` (or raises
-  :class:`InvalidNotebook`): the code cells with IPython magics removed.
+  :class:`InvalidNotebook`): the code cells as plain Python, IPython syntax
+  (magics, ``!cmd``, ``x?``) rewritten by IPython's own transformer into calls
+  to ``get_ipython()``, which the worker provides
+  (see :mod:`gdcourse.grading.ipython_syntax`).
 - :func:`find_checks` finds the ``check("ID", expr)`` calls: which exercises a
   submission attempts and the source of the expression naming each answer.
 - :func:`rewrite_cell` is used by the worker: ``check("ID", expr)`` becomes a
@@ -25,6 +28,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from gdcourse.grading import ipython_syntax
+
 __all__ = [
     "CAPTURE_NAME",
     "Aliases",
@@ -36,16 +41,13 @@ __all__ = [
     "load_notebook",
     "notebook_prefix",
     "rewrite_cell",
-    "strip_magics",
 ]
 
 CAPTURE_NAME = "__gdcourse_capture__"
 """Name of the function the worker puts in the notebook namespace to capture checked answers."""
 
 _NOTEBOOK_API = ("check", "hint", "solution")
-_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun")
 _PREFIX = re.compile(r"^(\d\d)\.")
-_HELP = re.compile(r"^[\w.]+\?{1,2}\s*$")
 
 
 class InvalidNotebook(ValueError):
@@ -59,7 +61,8 @@ class NotebookCode:
     Attributes
     ----------
     cells : list of str
-        Source of every code cell, in order, with IPython magics removed.
+        Source of every code cell, in order, as plain Python
+        (:func:`gdcourse.grading.ipython_syntax.to_python`).
     syntax_errors : dict
         Code cell index -> ``"line N: message"`` for cells that do not parse.
     """
@@ -77,34 +80,9 @@ class Check:
     """
 
     exercise_id: str
-    expression: str
+    expression: str | None
     cell: int
     site: str = ""
-
-
-def strip_magics(source: str) -> str:
-    """Remove IPython syntax from one cell.
-
-    Line magics (``%matplotlib inline``) and shell escapes (``!pip install x``)
-    and help requests (``np.mean?``) become ``pass`` at the same indentation; a cell magic that runs Python
-    (``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``) is dropped and its body
-    kept; any other cell magic (``%%bash``, ``%%html``...) makes the whole cell empty.
-    """
-    lines = source.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        magic = lines[first].split()[0]
-        if magic not in _PYTHON_CELL_MAGICS:
-            return ""
-        lines[first] = ""
-    out = []
-    for line in lines:
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or _HELP.match(stripped):
-            out.append(line[: len(line) - len(stripped)] + "pass")
-        else:
-            out.append(line)
-    return "\n".join(out) + ("\n" if out else "")
 
 
 def _source(cell: dict) -> str:
@@ -116,14 +94,22 @@ def _source(cell: dict) -> str:
     raise InvalidNotebook("a cell's source is neither text nor a list of lines")
 
 
+MAX_CELL_CHARS = 1_000_000
+"""Longest code cell a notebook may hold (a real one is a few thousand characters)."""
+MAX_CODE_CHARS = 4_000_000
+"""Longest total of its code cells."""
+
+
 def load_notebook(data: bytes, *, max_bytes: int = 20 * 2**20) -> NotebookCode:
     """Parse notebook bytes into its code cells.
 
     Raises
     ------
     InvalidNotebook
-        When ``data`` is larger than ``max_bytes``, not UTF-8 JSON, or not an
-        nbformat-4 notebook (a dict with a list of cells).
+        When ``data`` is larger than ``max_bytes``, not UTF-8 JSON, not an
+        nbformat-4 notebook (a dict with a list of cells), or holds a code cell
+        longer than :data:`MAX_CELL_CHARS` or more code than :data:`MAX_CODE_CHARS`
+        (checked before any cell is transformed or parsed).
     """
     if len(data) > max_bytes:
         raise InvalidNotebook(f"file is larger than {max_bytes // 2**20} MB")
@@ -135,14 +121,17 @@ def load_notebook(data: bytes, *, max_bytes: int = 20 * 2**20) -> NotebookCode:
         raise InvalidNotebook("not a Jupyter notebook (no list of cells)")
     if nb.get("nbformat", 4) != 4:
         raise InvalidNotebook(f"notebook format {nb.get('nbformat')!r} is not supported (nbformat 4 is)")
+    if not all(isinstance(cell, dict) for cell in nb["cells"]):
+        raise InvalidNotebook("a cell is not a JSON object")
+    sources = [_source(cell) for cell in nb["cells"] if cell.get("cell_type") == "code"]
+    if any(len(source) > MAX_CELL_CHARS for source in sources):
+        raise InvalidNotebook(f"a code cell is longer than {MAX_CELL_CHARS:,} characters")
+    if sum(len(source) for source in sources) > MAX_CODE_CHARS:
+        raise InvalidNotebook(f"its code cells hold more than {MAX_CODE_CHARS:,} characters")
     cells: list[str] = []
     errors: dict[int, str] = {}
-    for cell in nb["cells"]:
-        if not isinstance(cell, dict):
-            raise InvalidNotebook("a cell is not a JSON object")
-        if cell.get("cell_type") != "code":
-            continue
-        code = strip_magics(_source(cell))
+    for source in sources:
+        code = ipython_syntax.to_python(source)
         try:
             ast.parse(code)
         except SyntaxError as err:
@@ -230,6 +219,14 @@ def _site(cell: int, node: ast.AST) -> str:
     return f"{cell}:{node.lineno}:{node.col_offset}"
 
 
+def _unparse(node: ast.expr) -> str | None:
+    """The source of ``node``, or ``None`` when it is nested too deeply to write back."""
+    try:
+        return ast.unparse(node)
+    except (RecursionError, MemoryError):
+        return None
+
+
 def find_checks(code: NotebookCode) -> dict[str, Check]:
     """The graded ``check`` call of each exercise id (literal ids only).
 
@@ -249,7 +246,7 @@ def find_checks(code: NotebookCode) -> dict[str, Check]:
                 continue
             ident, answer = arguments
             if isinstance(ident, ast.Constant) and isinstance(ident.value, str):
-                check = Check(ident.value, ast.unparse(answer), index, _site(index, node))
+                check = Check(ident.value, _unparse(answer), index, _site(index, node))
                 calls.setdefault(ident.value, []).append(check)
     found = {}
     for exercise_id, checks in calls.items():

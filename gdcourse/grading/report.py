@@ -1,16 +1,18 @@
 """What the grader writes: the scores CSV (atomically) and one feedback file per student.
 
 Feedback names each failed exercise, the *label* of the first failing case (its
-description, e.g. "ill-conditioned bowl") and what kind of difference it was
-("shape differs", "3 of 4 entries differ", "raised ZeroDivisionError", the known
-mistake's diagnosis).  It never shows a hidden input, an expected value, a value
-the learner's code returned, or a message produced by the learner's code (those
-could carry the hidden inputs out).
+description, e.g. "ill-conditioned bowl"), what kind of difference it was, and
+the known mistake's diagnosis.  The kind of difference comes from a short, fixed
+vocabulary (:data:`DIFFERENCES`, the exception names of :data:`SHOWN_EXCEPTIONS`),
+and at most :data:`MAX_CELLS_LISTED` failing cells are named: feedback never
+shows a hidden input, an expected value, a value, shape, length or count the
+learner's code produced, or a message or exception name the learner's code
+chose beyond that vocabulary (any of those could carry hidden inputs out, a few
+bits at a time).  The journal keeps the unfiltered details for the instructor.
 """
 
 from __future__ import annotations
 
-import builtins
 import csv
 import io
 import os
@@ -20,46 +22,78 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["format_points", "render_feedback", "safe_detail", "safe_error", "write_atomic", "write_csv"]
+from gdcourse.grading.collect import cell_text
 
-_SAFE_EXCEPTIONS = {
-    name for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, BaseException)
-} | {"LinAlgError", "UnsupportedResult"}
-
-_STRUCTURAL = [
-    re.compile(r"shape differs: expected \([\d, ]*\), got \([\d, ]*\)"),
-    re.compile(r"dtype differs: expected \w+, got \w+"),
-    re.compile(r"expected a number or array, got [\w.]+"),
-    re.compile(r"expected numbers, got dtype \w+"),
-    re.compile(r"expected a sequence of \d+ items, got [\w.]+"),
-    re.compile(r"expected \d+ items, got \d+"),
-    re.compile(r"expected results for \d+ cases, got \d+"),
-    re.compile(r"\d+ of \d+ entries differ"),
-    re.compile(r"value differs"),
+__all__ = [
+    "DIFFERENCES",
+    "MAX_CELLS_LISTED",
+    "SHOWN_EXCEPTIONS",
+    "format_points",
+    "render_feedback",
+    "safe_detail",
+    "safe_error",
+    "write_atomic",
+    "write_csv",
 ]
-_ERROR_SIZE = re.compile(r"\s*\(largest absolute error [^)]*\)$")
+
+SHOWN_EXCEPTIONS = frozenset(
+    {
+        "NotImplementedError",
+        "NameError",
+        "TypeError",
+        "ValueError",
+        "IndexError",
+        "KeyError",
+        "AttributeError",
+        "ZeroDivisionError",
+        "ImportError",
+        "ModuleNotFoundError",
+        "RecursionError",
+        "MemoryError",
+        "SyntaxError",
+        "OverflowError",
+        "LinAlgError",
+    }
+)
+"""Exception names feedback shows; any other is "raised an exception"."""
+
+MAX_CELLS_LISTED = 3
+"""Failing cells named in a feedback file; more are summed up as "and more"."""
+
+_DIFFERENCES = [
+    (re.compile(r"shape differs: .*"), "shape differs from the expected one"),
+    (re.compile(r"dtype differs: .*"), "dtype differs from the expected one"),
+    (re.compile(r"expected a number or array, got .*"), "not a number or array"),
+    (re.compile(r"expected numbers, got dtype .*"), "not numbers"),
+    (re.compile(r"expected a sequence of \d+ items, got .*"), "not a sequence"),
+    (re.compile(r"expected \d+ items, got \d+"), "wrong number of items"),
+    (re.compile(r"expected results for \d+ cases, got \d+"), "wrong number of results"),
+]
+DIFFERENCES = (*(text for _, text in _DIFFERENCES), "wrong value")
+"""Every kind of difference feedback may name (besides "raised ...")."""
+
 _ITEM = re.compile(r"^(item \d+: )+")
 
 
 def safe_error(text: str) -> str:
     """``"raised ZeroDivisionError"`` for an error text ``"ZeroDivisionError: ..."``; the message is dropped.
 
-    Only built-in exception names are shown (a learner's class name could be made up to carry data).
+    Only the names in :data:`SHOWN_EXCEPTIONS` are shown: a learner who can raise any
+    of a hundred exception types, or name a class as they like, could spell data with them.
     """
     name = text.split(":", 1)[0].strip()
-    return f"raised {name}" if name in _SAFE_EXCEPTIONS else "raised an exception"
+    return f"raised {name}" if name in SHOWN_EXCEPTIONS else "raised an exception"
 
 
 def safe_detail(detail: str) -> str:
-    """Reduce a :attr:`Verdict.detail` to the kind of difference, without any value in it."""
+    """Reduce a :attr:`Verdict.detail` to one entry of the fixed vocabulary, without any value in it."""
     if detail.startswith("raised "):
         return safe_error(detail[len("raised ") :])
-    prefix_match = _ITEM.match(detail)
-    prefix = prefix_match.group(0) if prefix_match else ""
-    rest = _ERROR_SIZE.sub("", detail[len(prefix) :])
-    if any(pattern.fullmatch(rest) for pattern in _STRUCTURAL):
-        return prefix + rest
-    return prefix + "wrong value"
+    rest = _ITEM.sub("", detail)
+    for pattern, text in _DIFFERENCES:
+        if pattern.fullmatch(rest):
+            return text
+    return "wrong value"
 
 
 def format_points(x: float) -> str:
@@ -97,18 +131,23 @@ def with_suppressed_unlink(path: str) -> None:
 
 
 def write_csv(path: Path, entries: Sequence[dict[str, Any]], exercise_ids: Sequence[str]) -> None:
-    """Write the scores CSV: student, file, sha256, status, one column per exercise, total, max."""
+    """Write the scores CSV: student, file, sha256, status, isolation, one column per exercise, total, max.
+
+    Names are written through :func:`gdcourse.grading.collect.cell_text` (no control
+    characters, no formula a spreadsheet would run).
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "file", "sha256", "status", *exercise_ids, "total", "max"])
+    writer.writerow(["student", "file", "sha256", "status", "isolation", *exercise_ids, "total", "max"])
     for entry in sorted(entries, key=lambda e: (e["student"], e["file"])):
         points = entry["points"]
         writer.writerow(
             [
-                entry["student"],
-                entry["file"],
+                cell_text(entry["student"]),
+                cell_text(entry["file"]),
                 entry["sha256"],
                 entry["status"],
+                entry.get("isolation", ""),
                 *(format_points(points.get(i, 0.0)) for i in exercise_ids),
                 format_points(entry["total"]),
                 format_points(entry["max"]),
@@ -124,20 +163,22 @@ _STATUS_TEXT = {
     "crashed": "not graded: the notebook's process died before this exercise finished",
     "invalid": "not graded: the file is not a notebook the grader can read",
     "error": "not graded: the grader could not judge this answer (your instructor has been told)",
+    "absent": "no submission",
 }
 
 
-def render_feedback(entry: dict[str, Any], exercise_titles: dict[str, str]) -> str:
-    """The feedback text for one journal entry (see the module docstring for what it may show)."""
+def render_feedback(entry: dict[str, Any], exercise_titles: dict[str, str], order: Sequence[str]) -> str:
+    """The feedback text for one CSV row, exercises in ``order`` (see the module docstring for what it may show)."""
     lines = [
-        f"Feedback for {entry['student']} ({entry['file']}, sha256 {entry['sha256'][:12]})",
+        f"Feedback for {cell_text(entry['student'])} ({cell_text(entry['file'])}, sha256 {entry['sha256'][:12]})",
         f"Status: {entry['status']}",
         f"Score: {format_points(entry['total'])} / {format_points(entry['max'])}",
     ]
     if entry.get("note"):
         lines.append(f"Note: {entry['note']}")
     lines.append("")
-    for exercise_id, result in entry["exercises"].items():
+    for exercise_id in order:
+        result = entry["exercises"][exercise_id]
         head = f"{exercise_id} [{format_points(result['points'])}/{format_points(result['max_points'])}]"
         title = exercise_titles.get(exercise_id)
         if title:
@@ -152,8 +193,11 @@ def render_feedback(entry: dict[str, Any], exercise_titles: dict[str, str]) -> s
                 lines.append(f"  Diagnosis: {result['diagnosis']}")
         else:
             lines.append("  " + _STATUS_TEXT.get(status, status).format(id=exercise_id))
-    if entry.get("cells"):
+    cells = entry.get("cells") or []
+    if cells:
         lines += ["", "Cells that did not run to the end (counting code cells from 1):"]
-        for cell in entry["cells"]:
+        for cell in cells[:MAX_CELLS_LISTED]:
             lines.append(f"  code cell {cell['cell'] + 1} (starting {cell['start']!r}): {cell['problem']}")
+        if len(cells) > MAX_CELLS_LISTED:
+            lines.append("  and more")
     return "\n".join(lines) + "\n"

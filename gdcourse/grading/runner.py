@@ -11,7 +11,7 @@ comes; the CSV and the feedback files are written at the end.
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
+import math
 import os
 import secrets
 import sys
@@ -24,12 +24,21 @@ from typing import Any
 
 from gdcourse.exercises.core import Exercise
 from gdcourse.grading import notebook_code as nbc
-from gdcourse.grading.assess import GradingError, make_plan, secret_digest
+from gdcourse.grading.assess import GradingError, Plan, judge, make_plan, secret_digest
+from gdcourse.grading.collect import (
+    Submission,
+    cell_text,
+    feedback_file_name,
+    list_submissions,
+    read_roster,
+    read_submission,
+)
 from gdcourse.grading.journal import Journal, JournalMismatch
+from gdcourse.grading.parse import parse_submission
 from gdcourse.grading.progress import Progress
 from gdcourse.grading.report import render_feedback, write_atomic, write_csv
 from gdcourse.grading.sandbox import Limits, Sandbox, SandboxUnavailable
-from gdcourse.grading.submission import Settings, Submission, grade_submission
+from gdcourse.grading.submission import Settings, grade_submission
 
 __all__ = ["GradeReport", "GradingError", "grade"]
 
@@ -48,10 +57,17 @@ class GradeReport:
         ``"bwrap"`` or ``"none"``.
     exercise_ids : list of str
         The CSV's exercise columns.
+    isolation : str
+        How this run's workers were isolated (:attr:`gdcourse.grading.sandbox.Sandbox.isolation`).
     entries : list of dict
-        One journal entry per submission, sorted by student.
+        One row per CSV line: the submission's journal entry with the student's name in
+        this run (and status ``duplicate`` or ``absent`` where that applies), sorted by student.
     graded, reused : int
         Submissions graded in this run, and results taken from the journal (``resume``).
+    duplicates : list of str
+        Students whose name two files give (their rows say ``duplicate``).
+    missing, unknown : list of str
+        With a roster: its students without a submission, and submissions of students not on it.
     seconds : float
         Wall-clock time of the run.
     """
@@ -61,9 +77,13 @@ class GradeReport:
     feedback: Path | None
     sandbox: str
     exercise_ids: list[str]
+    isolation: str = ""
     entries: list[dict[str, Any]] = field(default_factory=list)
     graded: int = 0
     reused: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -82,37 +102,21 @@ def _registry(exercises: Mapping[str, Exercise] | Iterable[Exercise] | None) -> 
     return list(exercises)
 
 
-def _read(path: Path, max_bytes: int) -> tuple[str, bytes | None]:
-    """SHA-256 of the file, and its bytes unless it is larger than ``max_bytes``."""
-    digest = hashlib.sha256()
-    kept: list[bytes] = []
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-            if size <= max_bytes:
-                kept.append(chunk)
-    return digest.hexdigest(), b"".join(kept) if size <= max_bytes else None
+def _read_and_parse(sub: Submission, max_bytes: int) -> None:
+    """Read and parse one submission in place; any failure becomes ``sub.problem``, never an exception."""
+    try:
+        data = read_submission(sub, max_bytes)
+        if data is not None:
+            sub.code, sub.checks = parse_submission(data, max_bytes=max_bytes)
+    except nbc.InvalidNotebook as err:
+        sub.problem = str(err)
+    except Exception as err:  # noqa: BLE001 - one file never stops the batch
+        sub.problem = f"the file could not be read ({type(err).__name__})"
 
 
-def _list_submissions(folder: Path, max_bytes: int) -> list[Submission]:
-    """Every regular file of ``folder`` not starting with ``.`` (nor ending ``~``), read and parsed."""
-    paths = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.name.endswith("~"))
-    paths = [p for p in paths if p.is_file()]
-    stems = Counter(p.stem for p in paths)
-    out = []
-    for path in paths:
-        sha256, data = _read(path, max_bytes)
-        sub = Submission(path, path.name, path.stem if stems[path.stem] == 1 else path.name, sha256)
-        try:
-            if data is None:
-                raise nbc.InvalidNotebook(f"file is larger than {max_bytes // 2**20} MB")
-            sub.code = nbc.load_notebook(data, max_bytes=max_bytes)
-        except nbc.InvalidNotebook as err:
-            sub.problem = str(err)
-        out.append(sub)
-    return out
+def _read_all(subs: list[Submission], max_bytes: int, jobs: int) -> None:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(lambda sub: _read_and_parse(sub, max_bytes), subs))
 
 
 def _expected(
@@ -123,7 +127,7 @@ def _expected(
         valid = [s for s in subs if s.code is not None]
         votes: Counter = Counter()
         for sub in valid:
-            votes.update({nbc.notebook_prefix(i) for i in nbc.find_checks(sub.code)} - {None})
+            votes.update({nbc.notebook_prefix(i) for i in sub.checks or {}} - {None})
         chosen = sorted(p for p, n in votes.items() if 2 * n >= len(valid))
         ignored = sorted(set(votes) - set(chosen))
         if ignored:
@@ -133,15 +137,41 @@ def _expected(
     return [ex for ex in registry if nbc.notebook_prefix(ex.id) in wanted]
 
 
-def _check_folders(submissions: Path, outputs: Sequence[Path]) -> None:
+def _check_options(**options: float) -> None:
+    """Positive, finite numbers (and whole numbers where counted); a GradingError naming the option otherwise."""
+    minimum = {"memory_mb": 256, "file_size_mb": 1, "open_files": 16, "disk_mb": 16}
+    for name, value in options.items():
+        whole = name in ("jobs", *minimum)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+        if ok and whole:
+            ok = float(value).is_integer() and value >= minimum.get(name, 1)
+        if not ok:
+            what = f"a whole number >= {minimum.get(name, 1)}" if whole else "a positive number of seconds"
+            raise GradingError(f"{name.replace('_', '-')} must be {what}, got {value!r}")
+
+
+def _check_outputs(submissions: Path, csv_path: Path, others: Sequence[Path], feedback: Path | None) -> None:
+    """Refuse, before any grading, outputs that could not be written or would land among the submissions."""
     if not submissions.is_dir():
         raise GradingError(f"{submissions} is not a folder")
-    for path in outputs:
+    for path in [csv_path, *others, *([feedback] if feedback else [])]:
         if path == submissions or submissions in path.parents:
             raise GradingError(
                 f"{path} is inside the submissions folder {submissions}: write outputs elsewhere "
                 "(a file there would be graded as a submission)"
             )
+    for path in [csv_path, *others]:
+        if path.is_dir():
+            raise GradingError(f"{path} is a folder: give the path of a file to write")
+    if feedback is not None and feedback.exists() and not feedback.is_dir():
+        raise GradingError(f"the feedback folder {feedback} is a file: give another --feedback folder")
+    for folder in {p.parent for p in [csv_path, *others]} | ({feedback} if feedback else set()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise GradingError(f"cannot create the folder {folder}: {err.strerror}") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise GradingError(f"cannot write in {folder}")
 
 
 def _resume_journal(log: Journal, points: dict[str, float], secret: str | None) -> str:
@@ -183,6 +213,7 @@ def grade(
     secret: str | None = None,
     sandbox: str = "auto",
     hide: Sequence[str | os.PathLike] = (),
+    roster: str | os.PathLike | None = None,
     quiet: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> GradeReport:
@@ -191,13 +222,16 @@ def grade(
     Parameters
     ----------
     submissions_dir : path
-        Folder of submitted notebooks; every regular file not starting with ``.`` is a
-        submission (not recursive).  The student's name is the file's stem
-        (``alice.ipynb`` -> ``alice``; the full file name when two files share a stem).
+        Folder of submitted notebooks; every entry not starting with ``.`` (nor ending
+        with ``~``) is a submission and gets a CSV row (not recursive).  Anything but a
+        regular file (a link, a folder, a device) is an ``invalid`` row and is never
+        followed or opened.  The student's name is the file name without ``.ipynb``
+        (see :mod:`gdcourse.grading.collect` for collisions).
     output_csv : path
-        The scores: ``student, file, sha256, status, <one column per exercise>, total, max``,
-        rows sorted by student; written atomically once all are graded.  Must not be
-        inside ``submissions_dir`` (nor may the journal or the feedback folder).
+        The scores: ``student, file, sha256, status, isolation, <one column per exercise>,
+        total, max``, rows sorted by student; written atomically once all are graded.
+        Must not be a folder nor inside ``submissions_dir`` (nor may the journal or the
+        feedback folder).
     jobs : int
         Submissions graded in parallel (one worker process each).
     resume : bool
@@ -220,7 +254,8 @@ def grade(
     memory_mb, file_size_mb, open_files, disk_mb : int
         Worker resource limits (see :class:`gdcourse.grading.sandbox.Limits`).
     feedback_dir : path, optional
-        Folder for ``<student>.txt`` feedback files (default: ``feedback/`` next to the CSV).
+        Folder for ``<student>.txt`` feedback files (default: next to the CSV, named after
+        it: ``grades/01.csv`` -> ``grades/01.feedback/``, so assignments never share one).
     feedback : bool
         Write feedback files at all.
     journal : path, optional
@@ -234,6 +269,10 @@ def grade(
     hide : sequence of path
         More folders the workers must not see (the submissions, output, journal and
         feedback folders, the course checkout and home folders are always hidden).
+    roster : path, optional
+        A CSV of the class (its ``student`` column, else its first column): each student
+        without a submission gets an ``absent`` row; the report lists them
+        (``missing``) and the submissions of students not on it (``unknown``).
     quiet : bool
         No progress bar (it is only shown on a terminal anyway).
     warn : callable, optional
@@ -246,20 +285,39 @@ def grade(
     Raises
     ------
     GradingError
-        Bad folders, no exercises to grade, an exercise whose cases cannot be sent to a
-        worker or whose reference fails them, or a journal that does not match (resume).
+        Before grading: an option that is not a positive number, outputs that cannot be
+        written or are folders, bad folders, an unreadable roster, no exercises to grade,
+        an exercise whose cases cannot be sent to a worker or whose reference fails
+        them, or a journal that does not match (resume).  After grading: an output that
+        could not be written (the message says how to finish with ``resume``).
     """
     started = time.monotonic()
     warn = warn or (lambda text: print(f"warning: {text}", file=sys.stderr))
-    submissions = Path(submissions_dir).resolve()
-    csv_path = Path(output_csv).resolve()
-    journal_path = Path(journal).resolve() if journal else csv_path.with_name(csv_path.name + ".journal")
-    feedback_path = (
-        (Path(feedback_dir).resolve() if feedback_dir else csv_path.parent / "feedback") if feedback else None
+    _check_options(
+        jobs=jobs,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        exercise_timeout=exercise_timeout,
+        memory_mb=memory_mb,
+        file_size_mb=file_size_mb,
+        open_files=open_files,
+        disk_mb=disk_mb,
     )
-    _check_folders(submissions, [p for p in (csv_path, journal_path, feedback_path) if p is not None])
+    submissions = Path(submissions_dir).resolve()
+    csv_path = Path(output_csv).absolute()
+    journal_path = Path(journal).absolute() if journal else csv_path.with_name(csv_path.name + ".journal")
+    feedback_path = None
+    if feedback:
+        default_feedback = csv_path.with_name(csv_path.stem + ".feedback")
+        feedback_path = Path(feedback_dir).absolute() if feedback_dir else default_feedback
+    _check_outputs(submissions, csv_path, [journal_path], feedback_path)
+    try:
+        class_list = read_roster(roster) if roster is not None else None
+    except ValueError as err:
+        raise GradingError(str(err)) from None
     settings = Settings(timeout=timeout, cell_timeout=cell_timeout, exercise_timeout=exercise_timeout)
-    subs = _list_submissions(submissions, settings.max_notebook_bytes)
+    subs = list_submissions(submissions)
+    _read_all(subs, settings.max_notebook_bytes, jobs)
     registry = _registry(exercises)
     expected = _expected(registry, subs, notebooks, warn)
     if not expected:
@@ -284,6 +342,7 @@ def grade(
                 csv_path.parent,
                 journal_path.parent,
                 *([feedback_path] if feedback_path else []),
+                *([Path(roster).absolute().parent] if roster is not None else []),
                 *hide,
             ],
             limits=Limits(memory_mb=memory_mb, file_size_mb=file_size_mb, open_files=open_files, disk_mb=disk_mb),
@@ -303,7 +362,7 @@ def grade(
                 "secret": None if secret else plan_secret,
             }
         )
-    report = GradeReport(csv_path, journal_path, feedback_path, box.mode, plan.ids)
+    report = GradeReport(csv_path, journal_path, feedback_path, box.mode, plan.ids, isolation=box.isolation)
     done: dict[str, dict[str, Any]] = {}
     pending = []
     for sub in subs:
@@ -316,15 +375,15 @@ def grade(
     progress = Progress(len(subs), enabled=not quiet)
     progress.update(len(done), Counter(e["status"] for e in done.values()))
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grade_submission, sub, plan, box, settings): sub for sub in pending}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_grade_safely, sub, plan, box, settings): sub for sub in pending}
             try:
                 for future in concurrent.futures.as_completed(futures):
                     entry = future.result()
                     log.append(entry)
                     done[entry["file"]] = entry
                     report.graded += 1
-                    progress.update(len(done), Counter(e["status"] for e in done.values()), entry["file"])
+                    progress.update(len(done), Counter(e["status"] for e in done.values()), cell_text(entry["file"]))
             except BaseException:
                 for future in futures:
                     future.cancel()
@@ -334,11 +393,78 @@ def grade(
         box.stop()
         progress.close()
         log.close()
-    report.entries = sorted(done.values(), key=lambda e: (e["student"], e["file"]))
-    write_csv(csv_path, report.entries, plan.ids)
-    if feedback_path is not None:
-        titles = {ex.id: ex.title for ex in plan.exercises}
-        for entry in report.entries:
-            write_atomic(feedback_path / f"{entry['student']}.txt", render_feedback(entry, titles))
+    report.entries = _class_rows(subs, done, class_list, plan, report)
+    _write_outputs(report, plan)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _grade_safely(sub: Submission, plan: Plan, box: Sandbox, settings: Settings) -> dict[str, Any]:
+    """:func:`grade_submission`, with any failure of the grader on this submission recorded as its result."""
+    try:
+        return grade_submission(sub, plan, box, settings)
+    except Exception as err:  # noqa: BLE001 - one submission never stops the batch
+        entry = _ungraded_row(plan, sub.student, "error", "the grader failed on this submission (your instructor "
+                              "has been told)", file=sub.file, sha256=sub.sha256)  # fmt: skip
+        return {"type": "result", **entry, "raw": f"{type(err).__name__}: {err}"[:1000]}
+
+
+def _ungraded_row(plan: Plan, student: str, status: str, note: str, file: str = "", sha256: str = "") -> dict:
+    """A row whose every exercise has ``status`` and no point (a grader failure, a student absent)."""
+    records = {ex.id: judge(ex, [], None, status) for ex in plan.exercises}
+    return {
+        "student": student,
+        "file": file,
+        "sha256": sha256,
+        "isolation": "",
+        "status": status,
+        "points": {i: 0.0 for i in records},
+        "total": 0.0,
+        "max": float(sum(ex.points for ex in plan.exercises)),
+        "exercises": records,
+        "cells": [],
+        "note": note,
+    }
+
+
+def _class_rows(
+    subs: list[Submission],
+    done: dict[str, dict[str, Any]],
+    class_list: list[str] | None,
+    plan: Plan,
+    report: GradeReport,
+) -> list[dict[str, Any]]:
+    """One row per submission (named as in this run), and one per roster student who submitted nothing."""
+    rows = []
+    for sub in subs:
+        row = dict(done[sub.file], student=sub.student)
+        if sub.duplicate:
+            row["status"] = "duplicate"
+            report.duplicates.append(sub.student)
+        rows.append(row)
+    if class_list is not None:
+        listed = {name.casefold() for name in class_list}
+        submitted = {sub.student.casefold() for sub in subs}
+        report.unknown = sorted(sub.student for sub in subs if sub.student.casefold() not in listed)
+        report.missing = sorted({name for name in class_list if name.casefold() not in submitted})
+        rows += [_ungraded_row(plan, name, "absent", "no submission") for name in report.missing]
+    return sorted(rows, key=lambda e: (e["student"], e["file"]))
+
+
+def _write_outputs(report: GradeReport, plan: Plan) -> None:
+    """The CSV, then the feedback files; a failure says where the results are and how to finish."""
+    titles = {ex.id: ex.title for ex in plan.exercises}
+    path = report.csv
+    try:
+        write_csv(path, report.entries, plan.ids)
+        if report.feedback is not None:
+            for entry in report.entries:
+                if entry["status"] == "absent":
+                    continue
+                path = report.feedback / feedback_file_name(entry["student"])
+                write_atomic(path, render_feedback(entry, titles, plan.ids))
+    except OSError as err:
+        raise GradingError(
+            f"could not write {path} ({err.strerror or err}). Every result is in the journal {report.journal}: "
+            "make room or fix the permissions, then run the same command with --resume (nothing is graded again)"
+        ) from None

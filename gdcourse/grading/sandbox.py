@@ -10,16 +10,26 @@ Each worker is a fresh ``python -s -m gdcourse.grading.worker`` process:
 - with resource limits the worker sets on itself before any learner code runs
   (address space, file size, open files, CPU time as a backstop, no core dumps,
   process count where the kernel enforces it);
-- inside bubblewrap when it works (:func:`bwrap_works`): read-only root, private
-  ``/tmp`` of bounded size, no network, own PID/IPC/UTS namespaces (ended by
-  killing the namespace's init, which kills every process in it), dies with the
-  grader, and the instructor's folders (submissions, outputs, the course
-  checkout, home directories, ``/run``) replaced by empty read-only directories,
-  except the Python installation and the :mod:`gdcourse` package it needs.
+- inside bubblewrap when it works (:func:`bwrap_works`), built from an
+  allowlist: the system's ``/usr`` (and its ``/bin``, ``/lib`` links), the
+  dynamic loader's cache, the Python installation, its site-packages and the
+  :mod:`gdcourse` package, all read-only; a fresh ``/proc`` of its own PID
+  namespace in which the worker is PID 1; a minimal read-only ``/dev`` with a
+  small private ``/dev/shm``; a private ``/tmp`` of bounded size; no network; no
+  other folder of the machine at all (the submissions, the outputs and the
+  instructor's files are not hidden under something: they are simply not
+  there, and no path of theirs appears anywhere in the sandbox).  When the
+  grader is root, bubblewrap keeps only the capabilities the worker needs to
+  hand its folder to user ``nobody`` and become that user
+  (:func:`gdcourse.grading.worker.drop_privileges`), which it does before
+  reading any learner code: the learner's code runs with no capability at all,
+  as ``nobody``, so it can neither remount nor unmount anything nor read files
+  only root may read.
 
 Without bubblewrap the same process limits apply but the worker can read and
-write whatever the grading user can; when the grader runs as root it then runs
-workers as ``nobody`` if that user can start Python.
+write whatever the worker's user can; when the grader runs as root it then runs
+workers as ``nobody`` if that user can start Python, and otherwise as root,
+which :attr:`Sandbox.isolation` (and so every CSV row) says loudly.
 """
 
 from __future__ import annotations
@@ -49,6 +59,10 @@ _SANDBOX_HOME = "/tmp/work"
 _FONT_CACHE = ".cache/matplotlib"  # matplotlib's cache folder under HOME
 _DEFAULT_HIDDEN = ("/home", "/root", "/run", "/mnt", "/media", "/srv")
 _NOBODY = 65534
+_SYSTEM_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # read-only, or links into /usr
+_SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime")
+_ROOT_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_SETPCAP")  # only to become nobody
+_SHM_MB = 16
 _STDERR_TAIL = 4096
 
 
@@ -209,16 +223,21 @@ class Sandbox:
         self._live: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._stopped = False
+        # As root, bubblewrap keeps a few capabilities so the worker can become nobody (and then has none).
+        self._drop_to = _NOBODY if os.geteuid() == 0 else None
         problem = "the sandbox was turned off (sandbox='none')"
         if mode != "none":
             problem = None if bwrap_works() else "bubblewrap (bwrap) is not installed or cannot create a sandbox here"
             if problem is None:
-                problem = self._probe(self._bwrap_command(["-c", "import gdcourse.grading.worker"]))
+                probe = "from gdcourse.grading.worker import drop_privileges as d; d({!r}, {!r})"
+                problem = self._probe(self._bwrap_command(["-c", probe.format(self._drop_to, _SANDBOX_HOME)]))
             if problem is None:
                 self.mode = "bwrap"
+                self.run_as = self._drop_to
             elif mode == "bwrap":
                 raise SandboxUnavailable(problem)
         if self.mode == "none":
+            self._drop_to = None
             self._warn(
                 f"{problem}: grading WITHOUT the bubblewrap sandbox. Time, memory and file-size limits and "
                 "process-group cleanup still apply, but submissions can read and write whatever the worker's "
@@ -231,9 +250,23 @@ class Sandbox:
                 self.run_as = _NOBODY
             else:
                 self._warn(
-                    "running as root without bubblewrap, and user 'nobody' cannot start Python here: "
-                    "workers run as root"
+                    "running as root without bubblewrap, and user 'nobody' cannot start Python here: workers run "
+                    "AS ROOT and can read and change anything on this machine (the journal and its secret, other "
+                    "submissions, the grader's command line). Every CSV row says so in its 'isolation' column."
                 )
+
+    @property
+    def isolation(self) -> str:
+        """How workers are isolated, as the CSV's ``isolation`` column and the run summary say it.
+
+        ``"sandboxed"`` (bubblewrap; as root, the learner's code runs as ``nobody`` with no
+        capabilities), ``"unsandboxed, as nobody"``, or ``"NOT ISOLATED, as <user>"``.
+        """
+        if self.mode == "bwrap":
+            return "sandboxed"
+        if self.run_as is not None:
+            return "unsandboxed, as nobody"
+        return "NOT ISOLATED, as root" if os.geteuid() == 0 else f"NOT ISOLATED, as uid {os.geteuid()}"
 
     def _prepare_font_cache(self) -> list[Path]:
         """Build matplotlib's font list once, so workers (each with a fresh HOME) do not rebuild it (~1 s each)."""
@@ -275,25 +308,52 @@ class Sandbox:
         return None
 
     def _bwrap_command(self, python_args: list[str], token: str = "probe") -> list[str]:
-        needed = _needed_paths()
-        hidden = {
-            p
-            for p in self._hidden
-            if p.is_dir() and not p.is_symlink() and p != Path("/") and not _inside(p, Path("/tmp"))
-        }
-        hidden -= needed
-        mounts: list[tuple[int, int, Path]] = [(len(p.parts), 0, p) for p in hidden]
-        mounts += [(len(p.parts), 1, p) for p in needed if any(_inside(p, h) for h in hidden | {Path("/tmp")})]
-        args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        args += ["--size", str(self.limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
-        for _, kind, path in sorted(mounts, key=lambda m: (m[0], m[1], str(m[2]))):
-            args += ["--tmpfs", str(path)] if kind == 0 else ["--ro-bind", str(path), str(path)]
-        for path in sorted(hidden):
-            args += ["--remount-ro", str(path)]
-        args += ["--dir", _SANDBOX_HOME, "--chdir", _SANDBOX_HOME]
+        """The bubblewrap command line: an allowlist of read-only mounts, nothing else of the machine."""
+        args = [shutil.which("bwrap") or "bwrap"]
+        made: set[Path] = {Path("/")}
+
+        def parents(path: Path) -> None:  # bwrap would make missing parents 0700: make them 0755 ourselves
+            for parent in reversed(path.parents):
+                if parent not in made:
+                    args.extend(["--perms", "0755", "--dir", str(parent)])
+                    made.add(parent)
+
+        mounted: list[Path] = []
+        for name in _SYSTEM_TREES:
+            path = Path(name)
+            if path.is_symlink():
+                args.extend(["--symlink", os.readlink(path), name])
+            elif path.is_dir():
+                args.extend(["--ro-bind", name, name])
+                mounted.append(path)
+        for name in _SYSTEM_FILES:
+            if os.path.exists(name):
+                parents(Path(name))
+                args.extend(["--ro-bind", name, name])
+        for path in sorted(_needed_paths(), key=lambda p: (len(p.parts), str(p))):
+            if any(_inside(path, m) for m in mounted):
+                continue
+            parents(path)
+            args.extend(["--ro-bind", str(path), str(path)])
+            mounted.append(path)
+            made.add(path)
+        # a folder to hide that lies inside a needed mount (rare: outputs inside the Python installation)
+        for path in sorted(p for p in self._hidden if p.is_dir() and any(_inside(p, m) and p != m for m in mounted)):
+            args.extend(["--perms", "0755", "--tmpfs", str(path), "--remount-ro", str(path)])
+        args += ["--dev", "/dev", "--perms", "01777", "--size", str(_SHM_MB * 2**20), "--tmpfs", "/dev/shm"]
+        args += ["--remount-ro", "/dev", "--proc", "/proc"]
+        args += ["--perms", "01777", "--size", str(self.limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
+        args += ["--perms", "0700", "--dir", _SANDBOX_HOME, "--chdir", _SANDBOX_HOME]
         for path in getattr(self, "_font_cache", []):
             args += ["--ro-bind", str(path), f"{_SANDBOX_HOME}/{_FONT_CACHE}/{path.name}"]
-        args += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        if self._drop_to is not None:  # root: no user namespace; keep only what becoming nobody takes
+            args += ["--cap-drop", "ALL"]
+            for cap in _ROOT_CAPABILITIES:
+                args += ["--cap-add", cap]
+        else:
+            args += ["--unshare-user", "--cap-drop", "ALL"]
+        args += ["--as-pid-1", "--die-with-parent", "--new-session", "--clearenv"]
         for key, value in worker_environment(_SANDBOX_HOME, token).items():
             args += ["--setenv", key, value]
         return [*args, "--", sys.executable, "-s", *python_args]
@@ -365,6 +425,11 @@ class Sandbox:
             "cpu_seconds": int(timeout) + 10,
             "processes": _count_threads(uid) + self.limits.processes,
         }
+
+    @property
+    def drop_to(self) -> list | None:
+        """``[uid, home]`` the worker must become and own before any learner code runs (bubblewrap as root)."""
+        return [self._drop_to, _SANDBOX_HOME] if self.mode == "bwrap" and self._drop_to is not None else None
 
     @property
     def parent_pid(self) -> int | None:

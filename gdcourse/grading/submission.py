@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from gdcourse.exercises.core import Exercise
 from gdcourse.grading import notebook_code as nbc
 from gdcourse.grading.assess import Plan, judge
+from gdcourse.grading.collect import Submission
 from gdcourse.grading.protocol import new_nonce, parse_line
 from gdcourse.grading.report import safe_error
 from gdcourse.grading.sandbox import Sandbox
 
-__all__ = ["Settings", "Submission", "grade_submission"]
+__all__ = ["Settings", "grade_submission"]
 
 _GRACE = 2.0  # seconds the grader waits beyond the worker's own per-exercise timer
 
@@ -36,18 +36,6 @@ class Settings:
     exercise_timeout: float = 30.0
     max_output_bytes: int = 16 * 2**20
     max_notebook_bytes: int = 20 * 2**20
-
-
-@dataclass
-class Submission:
-    """One file of the submissions folder, read and parsed."""
-
-    path: Path
-    file: str
-    student: str
-    sha256: str
-    code: nbc.NotebookCode | None = None
-    problem: str | None = None
 
 
 def _cell_start(source: str) -> str:
@@ -81,6 +69,7 @@ def _run_attempt(
         "limits": sandbox.limits_for_request(settings.timeout),
         "max_message_bytes": settings.max_output_bytes // 2,
         "parent_pid": sandbox.parent_pid,
+        "drop_to": sandbox.drop_to,
     }
     wanted = {s["id"] for s in specs}
     attempt = _Attempt()
@@ -135,7 +124,13 @@ def _spec(exercise: Exercise, plan: Plan, checks: dict[str, nbc.Check]) -> dict[
 def grade_submission(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Settings) -> dict[str, Any]:
     """Grade one submission; return its journal entry."""
     started = time.monotonic()
-    entry: dict[str, Any] = {"type": "result", "student": sub.student, "file": sub.file, "sha256": sub.sha256}
+    entry: dict[str, Any] = {
+        "type": "result",
+        "student": sub.student,
+        "file": sub.file,
+        "sha256": sub.sha256,
+        "isolation": "" if sub.code is None else sandbox.isolation,
+    }
     records: dict[str, dict[str, Any]] = {}
     cells: dict[int, str] = {}
     notes: list[str] = []
@@ -147,7 +142,7 @@ def grade_submission(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Se
     else:
         for index, message in sub.code.syntax_errors.items():
             cells[index] = f"SyntaxError, {message}"
-        checks = nbc.find_checks(sub.code)
+        checks = sub.checks or {}
         by_id = {ex.id: ex for ex in plan.exercises}
         remaining = list(plan.ids)
         deadline = started + settings.timeout
@@ -172,9 +167,7 @@ def grade_submission(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Se
                     notes.append("the worker ended without grading every exercise")
                 break
             timed_out = attempt.end == "timeout"
-            how = {"timeout": "ran out of time", "overflow": "sent more than the output limit"}.get(
-                attempt.end, f"died (exit status {attempt.exit_status})"
-            )
+            how = {"timeout": "ran out of time", "overflow": "sent more than the output limit"}.get(attempt.end, "died")
             if not attempt.cells_done:
                 notes.append(f"the notebook's process {how} while running the cells")
                 for exercise_id in remaining:

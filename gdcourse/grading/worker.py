@@ -42,6 +42,7 @@ from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gdcourse.backend  # noqa: E402, F401 - imported before learner code, like numpy
+from gdcourse.grading.ipython_syntax import Shell  # noqa: E402
 from gdcourse.grading.notebook_code import CAPTURE_NAME, Aliases, NotebookCode, find_aliases, rewrite_cell  # noqa: E402
 
 __all__ = ["main"]
@@ -167,6 +168,47 @@ def _die_with_parent(parent_pid: int | None) -> None:
         os._exit(1)
 
 
+_PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _LAST_CAPABILITY = 24, 38, 63
+
+
+def _capability_masks() -> dict[str, int]:
+    """The capability sets of this process from ``/proc/self/status`` (``CapEff``, ``CapPrm``, ...)."""
+    with open("/proc/self/status") as f:
+        return {k: int(v, 16) for k, v in (line.split(":", 1) for line in f) if k.startswith("Cap")}
+
+
+def drop_privileges(uid: int, home: str) -> None:
+    """Become ``uid`` (its group too, no supplementary groups) with no capability left, owning ``home``.
+
+    Run by a worker started as root inside bubblewrap, before it reads any learner
+    code: it hands its working folder to ``uid``, empties its capability bounding
+    set, forbids gaining privileges through ``execve`` and changes user, which
+    clears every capability.  It checks the result and raises ``PermissionError``
+    when anything is left, so a worker that could not drop its privileges never
+    runs learner code.
+    """
+    import ctypes
+
+    for folder, dirs, _ in os.walk(home):
+        for path in [folder, *(os.path.join(folder, d) for d in dirs)]:
+            try:
+                os.chown(path, uid, uid, follow_symlinks=False)
+            except OSError:  # a read-only file bound in (matplotlib's font list) stays root's
+                pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in range(_LAST_CAPABILITY + 1):
+        libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0)  # fails harmlessly past the kernel's last capability
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    libc.capset(header, (ctypes.c_uint32 * 6)())  # also empty the inheritable set (bubblewrap filled it)
+    left = {name: mask for name, mask in _capability_masks().items() if mask}
+    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != uid or os.getgroups() or left:
+        raise PermissionError(f"could not drop privileges: uid {os.geteuid()}, capabilities {left}")
+
+
 def _namespace(captures: dict[tuple[str, str | None], tuple[str, Any]]) -> dict[str, Any]:
     """The notebook's namespace; its capture function fills ``captures[(id, site)]`` and ``captures[(id, None)]``."""
 
@@ -183,7 +225,15 @@ def _namespace(captures: dict[tuple[str, str | None], tuple[str, Any]]) -> dict[
         return None
 
     module = types.ModuleType("__main__")
-    module.__dict__.update({"__builtins__": builtins, CAPTURE_NAME: capture, "display": lambda *a, **k: None})
+    shell = Shell(module.__dict__)  # what get_ipython() returns: runs the calls IPython syntax became
+    module.__dict__.update(
+        {
+            "__builtins__": builtins,
+            CAPTURE_NAME: capture,
+            "display": lambda *a, **k: None,
+            "get_ipython": lambda: shell,
+        }
+    )
     sys.modules["__main__"] = module
     return module.__dict__
 
@@ -266,6 +316,8 @@ def main() -> None:
     exit_ = os._exit
     request = _read_request()
     _die_with_parent(request.get("parent_pid"))
+    if request.get("drop_to"):
+        drop_privileges(*request["drop_to"])  # raises (and the worker dies) rather than run code as root
     channel = _Channel(_take_stdout(), request["nonce"], request["max_message_bytes"])
     try:
         channel.send({"t": "ready"})  # fails (EPIPE) when the grader died while we started: then leave at once
