@@ -27,7 +27,7 @@ BENCHMARKS = {
         "grid vs random vs Bayesian search: trials to reach the optimum",
         [*QUICK, "--out-dir", QUICK_OUT],
     ),
-    "grading": ("grading.py", "gdcourse grade on 50 notebook-00 submissions, --jobs 2, sandboxed", QUICK),
+    "grading": ("grading.py", "gdcourse grade on 200 notebook-00 submissions, --jobs 2, sandboxed", QUICK),
     "course_runtime": ("course_runtime.py", "wall time of strict nbval per notebook and in total", QUICK),
 }
 GPU_AWARE = {"optimizer_step"}

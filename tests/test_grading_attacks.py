@@ -227,7 +227,7 @@ def test_a_class_of_attacks_grades_to_the_expected_csv_and_resumes_byte_identica
             pytest.fail("bubblewrap (bwrap) does not work on this CI machine; .ci/run installs it")
         pytest.skip("bubblewrap does not work here: apt-get install bubblewrap")
     subs, expected = attack_class(tmp_path)
-    assert len(expected) >= 30
+    assert len(expected) == 35  # docs/grading.md quotes this count
     before = snapshot(subs)
     out = tmp_path / "grades" / "07.csv"
     (tmp_path / "grades").mkdir()

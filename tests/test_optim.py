@@ -478,7 +478,10 @@ def test_committed_fixtures_match_a_fresh_torch_recording():
         assert meta == RECORDED
         for name, array in arrays.items():
             assert array.dtype == RECORDED_ARRAYS[name].dtype and array.shape == RECORDED_ARRAYS[name].shape, name
-            np.testing.assert_array_equal(array, RECORDED_ARRAYS[name], err_msg=name)
+            # Same torch, another CPU: its vector kernels may round last bits differently (seen on an Intel
+            # Xeon, fixtures recorded on an AMD EPYC: a few entries in 37 of the arrays, at most 2.2e-16 apart,
+            # 1.7e-14 relative). A stale fixture differs everywhere and by far more.
+            np.testing.assert_allclose(array, RECORDED_ARRAYS[name], rtol=1e-12, atol=1e-15, err_msg=name)
         return
     warnings.warn(
         f"the fixtures were recorded with torch {RECORDED['torch_version']} and this is torch "

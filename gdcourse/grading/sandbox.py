@@ -310,7 +310,10 @@ class Sandbox:
     def _bwrap_command(self, python_args: list[str], token: str = "probe") -> list[str]:
         """The bubblewrap command line: an allowlist of read-only mounts, nothing else of the machine."""
         args = [shutil.which("bwrap") or "bwrap"]
-        made: set[Path] = {Path("/")}
+        args += ["--dev", "/dev", "--perms", "01777", "--size", str(_SHM_MB * 2**20), "--tmpfs", "/dev/shm"]
+        args += ["--remount-ro", "/dev", "--proc", "/proc"]
+        args += ["--perms", "01777", "--size", str(self.limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
+        made: set[Path] = {Path("/"), Path("/tmp")}  # before the binds: a Python installed under /tmp stays visible
 
         def parents(path: Path) -> None:  # bwrap would make missing parents 0700: make them 0755 ourselves
             for parent in reversed(path.parents):
@@ -340,9 +343,6 @@ class Sandbox:
         # a folder to hide that lies inside a needed mount (rare: outputs inside the Python installation)
         for path in sorted(p for p in self._hidden if p.is_dir() and any(_inside(p, m) and p != m for m in mounted)):
             args.extend(["--perms", "0755", "--tmpfs", str(path), "--remount-ro", str(path)])
-        args += ["--dev", "/dev", "--perms", "01777", "--size", str(_SHM_MB * 2**20), "--tmpfs", "/dev/shm"]
-        args += ["--remount-ro", "/dev", "--proc", "/proc"]
-        args += ["--perms", "01777", "--size", str(self.limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
         args += ["--perms", "0700", "--dir", _SANDBOX_HOME, "--chdir", _SANDBOX_HOME]
         for path in getattr(self, "_font_cache", []):
             args += ["--ro-bind", str(path), f"{_SANDBOX_HOME}/{_FONT_CACHE}/{path.name}"]
