@@ -118,6 +118,9 @@ try:
     note('setuid 0')
 except OSError:
     pass
+import matplotlib  # not an attack: the worker, now nobody, must use the font cache the grader built (~1 s each)
+if not matplotlib.get_cachedir().startswith(os.environ['HOME']) or not os.listdir(matplotlib.get_cachedir()):
+    note('matplotlib cache not usable: ' + matplotlib.get_cachedir())
 answer = 'held' if not got else '; '.join(got)
 check('99.escape', answer)
 """

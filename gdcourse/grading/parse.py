@@ -4,7 +4,7 @@ Reading a notebook means ``json``, IPython's transformer and :mod:`ast` work on
 text a student controls.  None of it executes the student's code, but a hostile
 file can still make it slow, huge or deep (a 2.5-million-line cell, an
 expression nested 100,000 levels deep).  So the grader never parses in its own
-process: :func:`parse_submission` runs ``python -s -m gdcourse.grading.parse``
+process: :func:`parse_submission` runs :func:`main` in a fresh Python
 with an address-space and CPU limit and a wall-clock timeout, sends it the
 file's bytes on stdin, and reads back the code cells and the ``check`` calls as
 JSON.  Whatever happens in there (an exception, a crash, a timeout, memory
@@ -26,6 +26,13 @@ from gdcourse.grading import notebook_code as nbc
 __all__ = ["parse_submission"]
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(nbc.__file__))))
+# Starts the parser without running gdcourse/__init__.py (which imports NumPy): half the start-up time,
+# paid once per submission. Only gdcourse.grading (light by design) and the standard library are imported.
+_BOOTSTRAP = (
+    "import sys, types; package = types.ModuleType('gdcourse'); "
+    f"package.__path__ = [{os.path.join(_PACKAGE_ROOT, 'gdcourse')!r}]; sys.modules['gdcourse'] = package; "
+    "from gdcourse.grading.parse import main; main()"
+)
 
 
 MEMORY_BYTES = 2 * 2**30
@@ -73,7 +80,7 @@ def parse_submission(data: bytes, *, max_bytes: int) -> tuple[nbc.NotebookCode, 
     InvalidNotebook
         Not a notebook, too large, too complex, or the parsing process failed.
     """
-    command = [sys.executable, "-s", "-m", "gdcourse.grading.parse", str(max_bytes), str(MEMORY_BYTES), str(SECONDS)]
+    command = [sys.executable, "-s", "-c", _BOOTSTRAP, str(max_bytes), str(MEMORY_BYTES), str(SECONDS)]
     try:
         done = subprocess.run(
             command,
@@ -102,7 +109,10 @@ def parse_submission(data: bytes, *, max_bytes: int) -> tuple[nbc.NotebookCode, 
 
 
 def main() -> None:
-    """``python -m gdcourse.grading.parse MAX_BYTES MEMORY_BYTES SECONDS``: notebook bytes in, JSON out."""
+    """``python -m gdcourse.grading.parse MAX_BYTES MEMORY_BYTES SECONDS``: notebook bytes in, JSON out.
+
+    :func:`parse_submission` starts it through a bootstrap that skips the package root's imports.
+    """
     max_bytes, memory_bytes, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     _limit_self(memory_bytes, seconds)
     data = sys.stdin.buffer.read(max_bytes + 1)

@@ -189,7 +189,7 @@ def drop_privileges(uid: int, home: str) -> None:
     """
     import ctypes
 
-    for folder, dirs, _ in os.walk(home):
+    for folder, dirs, _ in os.walk(home, topdown=False):  # deepest first: a folder given away is not listed again
         for path in [folder, *(os.path.join(folder, d) for d in dirs)]:
             try:
                 os.chown(path, uid, uid, follow_symlinks=False)
