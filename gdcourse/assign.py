@@ -262,7 +262,15 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _default_target(source_dir: Path, target_dir: str | Path | None) -> Path:
-    return Path(source_dir) / "student" if target_dir is None else Path(target_dir)
+    target = Path(source_dir) / "student" if target_dir is None else Path(target_dir)
+    source, resolved = Path(source_dir).resolve(), target.resolve()
+    if resolved == source or resolved in source.parents:
+        raise AssignError(
+            f"the target folder {target} {'is' if resolved == source else 'holds'} the source folder {source_dir}: "
+            "the student versions would replace the source notebooks. Choose another target (default: "
+            f"{Path(source_dir) / 'student'}); --force does not change this."
+        )
+    return target
 
 
 def assign(source_dir: str | Path, target_dir: str | Path | None = None, force: bool = False) -> list[Path]:
@@ -285,7 +293,8 @@ def assign(source_dir: str | Path, target_dir: str | Path | None = None, force: 
     Raises
     ------
     AssignError
-        If a source notebook is malformed; nothing is written.
+        If a source notebook is malformed, or the target is or holds the source folder
+        (even with ``force``); nothing is written.
     OverwriteRefusedError
         If a student notebook differs from what was last generated (and from what
         would be generated now) and ``force`` is false; nothing is written.

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 
+from gdcourse.output_folder import OutputFolderError, check_output_folder, replace_folder
 from gdcourse.slides import (
     REPO_ROOT,
     VendorError,
@@ -121,13 +122,16 @@ def build_site(
     only: Iterable[str] | None = None,
     vendor_dir: str | Path | None = None,
     quiet: bool = True,
+    force: bool = False,
 ) -> Path:
     """Build the course website into ``output`` (replaced) and return the path of its ``index.html``.
 
     Parameters
     ----------
     output : path
-        The HTML folder; its previous content is removed.
+        The HTML folder.  A folder this command built before is replaced; a new or empty
+        one is created; any other folder is refused before any work unless ``force``
+        (see :mod:`gdcourse.output_folder`).
     source : path, optional
         Folder of the course notebooks (default: the checkout's ``notebooks/``).
     only : iterable of str, optional
@@ -136,16 +140,21 @@ def build_site(
         Folder holding ``package.json`` of the browser assets (default ``docs/vendor``).
     quiet : bool
         Pass ``-q`` to Sphinx (warnings and errors are still printed).
+    force : bool
+        Replace the contents of an existing folder this command did not make.
 
     Raises
     ------
     SiteError
-        If a source is missing or Sphinx fails.
+        If the output folder may not be used, a source is missing or Sphinx fails.
     VendorError
         If the MathJax npm package is missing and cannot be installed.
     """
-    output = Path(output).resolve()
     folder = Path(source) if source is not None else REPO_ROOT / "notebooks"
+    try:
+        output = check_output_folder(output, "gdcourse site", force=force, inputs=[folder])
+    except OutputFolderError as err:
+        raise SiteError(str(err)) from None
     notebooks = course_notebooks(folder, only)
     if not notebooks:
         raise SiteError(f"no course notebooks (NN_*.ipynb) in {folder}")
@@ -166,10 +175,7 @@ def build_site(
         (html / ".buildinfo").unlink(missing_ok=True)  # a build stamp, not content
         if (html / "_sources").is_dir() and not any((html / "_sources").iterdir()):
             (html / "_sources").rmdir()  # left empty by html_copy_source = False
-        if output.exists():
-            shutil.rmtree(output)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(html), str(output))
+        replace_folder(output, html, "gdcourse site")
     return output / "index.html"
 
 
@@ -184,13 +190,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source", type=Path, default=None, help="source notebooks (default: the checkout's notebooks/)"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace the contents of an output folder that gdcourse site did not make"
+    )
     parser.add_argument("notebooks", nargs="*", help="notebook numbers or names to include (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gdcourse site`` with parsed ``args``; return the exit status (0 ok, 2 error)."""
     try:
-        index = build_site(args.output, args.source, only=args.notebooks or None)
+        index = build_site(args.output, args.source, only=args.notebooks or None, force=args.force)
     except (SiteError, VendorError) as err:
         print(f"gdcourse site: {err}", file=sys.stderr)
         return 2

@@ -43,6 +43,8 @@ from typing import Any
 
 import nbformat
 
+from gdcourse.output_folder import OutputFolderError, check_output_folder, empty_folder
+
 __all__ = [
     "REPO_ROOT",
     "VendorError",
@@ -340,13 +342,17 @@ def build_slides(
     student: bool = False,
     only: Iterable[str] | None = None,
     vendor_dir: str | Path | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Write a reveal.js deck for every course notebook, an index page and the offline assets.
 
     Parameters
     ----------
     output : path
-        Build folder; its ``*.slides.html``, ``index.html`` and ``_assets/`` are replaced.
+        Build folder.  A folder this command built before is emptied and refilled; a new or
+        empty one is created; a file, or a folder holding other files, is refused before
+        any work unless ``force`` (see :mod:`gdcourse.output_folder`).  A name ending in
+        ``.html`` is refused: the decks and their assets need a folder.
     source : path, optional
         Source notebooks (default: the checkout's ``notebooks/``).  With ``student``
         the decks are made from ``source/student/``.
@@ -356,24 +362,32 @@ def build_slides(
         Notebook numbers or stems to build (default: all).
     vendor_dir : path, optional
         Folder holding ``package.json`` of the browser assets (default ``docs/vendor``).
+    force : bool
+        Replace the contents of an existing folder this command did not make.
 
     Returns
     -------
     list of Path
         The decks written, in course order.
+
+    Raises
+    ------
+    OutputFolderError
+        The output folder may not be used (nothing was changed).
+    FileNotFoundError
+        No course notebook in the source folder.
     """
-    output = Path(output)
     folder = Path(source) if source is not None else REPO_ROOT / "notebooks"
+    if str(output).endswith((".html", ".htm")):
+        raise OutputFolderError(f"gdcourse slides: --output {output} looks like a file name; give a folder")
+    output = check_output_folder(output, "gdcourse slides", force=force, inputs=[folder])
     if student:
         folder = folder / "student"
     paths = course_notebooks(folder, only)
     if not paths:
         raise FileNotFoundError(f"no course notebooks (NN_*.ipynb) in {folder}")
     modules = ensure_vendor(vendor_dir)
-    output.mkdir(parents=True, exist_ok=True)
-    for old in output.glob("*.slides.html"):
-        old.unlink()
-    shutil.rmtree(output / "_assets", ignore_errors=True)
+    empty_folder(output, "gdcourse slides")
     copy_assets(modules, output / "_assets", SLIDE_ASSETS)
     exporter = _exporter()
     written, decks = [], []
@@ -409,14 +423,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="build from the student versions (SOURCE/student, made by gdcourse assign) instead of the lecture view",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace the contents of an output folder gdcourse slides did not make"
+    )
     parser.add_argument("notebooks", nargs="*", help="notebook numbers or names to build (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gdcourse slides`` with parsed ``args``; return the exit status (0 ok, 2 error)."""
     try:
-        written = build_slides(args.output, args.source, student=args.student, only=args.notebooks or None)
-    except (VendorError, FileNotFoundError) as err:
+        written = build_slides(
+            args.output, args.source, student=args.student, only=args.notebooks or None, force=args.force
+        )
+    except (VendorError, FileNotFoundError, OutputFolderError) as err:
         print(f"gdcourse slides: {err}", file=sys.stderr)
         return 2
     for path in written:
