@@ -11,9 +11,17 @@ the learning rate used at every step and why the loop stopped.  The loop stops o
 * ``tol_grad``: :math:`\lVert\nabla J(\theta_t)\rVert_2 \le` ``tol_grad`` (a stationary point);
 * ``tol_loss``: :math:`|J(\theta_t) - J(\theta_{t-1})| \le` ``tol_loss`` (the cost stopped changing);
 * divergence: the cost or the parameters are no longer finite, or the cost grew
-  past ``divergence_factor`` times its starting size.  The message names the step
-  and suggests a smaller learning rate; ``on_divergence="raise"`` (default) raises
+  past ``divergence_factor`` times its starting size.  The verdict is
+  :func:`gdcourse.divergence.classify`'s, the same in every loop of the course: the message
+  names the step and the cause (a learning rate too large, with advice, or a numerical
+  problem that a smaller one would not cure); ``on_divergence="raise"`` (default) raises
   :class:`DivergenceError` with the history attached, ``"stop"`` returns it.
+
+A run that uses its whole budget and ends far above its start (more than 10 times a positive
+:math:`J_0`) is flagged with a :class:`gdcourse.divergence.UnstableRunWarning`.  Arguments are
+checked before anything runs: ``lr`` must be a positive finite number or a schedule (``True`` and
+``"0.1"`` are refused), the tolerances non-negative numbers or ``None``, ``theta0`` finite, and
+the gradient must have the shape of ``theta``.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from gdcourse.backend import array_namespace, is_finite, to_numpy
+from gdcourse import _checks, divergence
+from gdcourse.backend import array_namespace, dtype_of, is_finite, to_numpy
 
 __all__ = [
     "DivergenceError",
@@ -76,8 +85,7 @@ class GradientDescent:
     lr: float | Schedule = 0.1
 
     def __post_init__(self) -> None:
-        if not callable(self.lr):
-            _lr_at(self.lr, 0)
+        _checks.learning_rate(self.lr)
 
     def init(self, params: Any) -> int:
         """The state is the number of updates taken so far."""
@@ -166,11 +174,17 @@ class History:
 
 
 class DivergenceError(FloatingPointError):
-    """Raised when the loop diverges; ``.history`` holds everything recorded up to that step."""
+    """Raised when a loop diverges.
 
-    def __init__(self, message: str, history: History):
+    ``.history`` holds everything recorded up to that step, ``.verdict`` the
+    :class:`gdcourse.divergence.Divergence` that stopped it (its ``cause``: ``"learning_rate"`` or
+    ``"numerical"``).
+    """
+
+    def __init__(self, message: str, history: Any, verdict: divergence.Divergence | None = None):
         super().__init__(message)
         self.history = history
+        self.verdict = verdict
 
 
 def _check_theta0(theta0: Any) -> Any:
@@ -184,9 +198,16 @@ def _check_theta0(theta0: Any) -> Any:
         raise ValueError(f"theta0 must be a 1-D array of parameters, got shape {tuple(theta0.shape)}")
     if not xp.isdtype(theta0.dtype, "real floating"):
         raise TypeError(f"theta0 must have a floating dtype (float32 or float64), got {theta0.dtype}")
-    if not is_finite(theta0):
-        raise ValueError("theta0 contains NaN or inf; start from finite parameters")
+    divergence.check_data("theta0", theta0, fix="start from finite parameters")
     return xp
+
+
+def _check_grad(g: Any, theta: Any) -> None:
+    """The gradient must be an array of ``theta``'s shape (a wrong shape would broadcast silently)."""
+    if not hasattr(g, "shape"):
+        raise TypeError(f"grad returned a {type(g).__name__}, expected an array of theta's shape {tuple(theta.shape)}")
+    if tuple(g.shape) != tuple(theta.shape):
+        raise ValueError(f"grad returned shape {tuple(g.shape)} for theta of shape {tuple(theta.shape)}")
 
 
 def _objective_parts(objective: Any, grad: Callable | None) -> tuple[Callable, Callable]:
@@ -249,20 +270,29 @@ def minimize(
     Returns
     -------
     History
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument (named in the message), or a gradient whose shape is not ``theta``'s.
+    DivergenceError
+        When the run diverges and ``on_divergence="raise"``.
+
+    Warns
+    -----
+    gdcourse.divergence.UnstableRunWarning
+        When the run used all ``max_iter`` updates and ended far above its start.
     """
     xp = _check_theta0(theta0)
     value_fn, grad_fn = _objective_parts(objective, grad)
     if (lr is None) == (optimizer is None):
         raise ValueError("give exactly one of lr (plain gradient descent) and optimizer")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    for name, tol in (("tol_grad", tol_grad), ("tol_loss", tol_loss)):
-        if tol is not None and not (tol >= 0):
-            raise ValueError(f"{name} must be a non-negative number or None, got {tol!r}")
-    if on_divergence not in ("raise", "stop"):
-        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
-    if not divergence_factor > 1:
-        raise ValueError(f"divergence_factor must be greater than 1, got {divergence_factor!r}")
+    if lr is not None:
+        lr = _checks.learning_rate(lr)
+    max_iter = _checks.nonneg_int("max_iter", max_iter)
+    tol_grad = _checks.optional_nonneg("tol_grad", tol_grad)
+    tol_loss = _checks.optional_nonneg("tol_loss", tol_loss)
+    divergence_factor = divergence.check_options(divergence_factor, on_divergence)
     opt = optimizer if optimizer is not None else GradientDescent(lr)
     if label is None:
         label = f"GD η={lr:.3g}" if isinstance(lr, int | float) else type(opt).__name__
@@ -270,12 +300,13 @@ def minimize(
     theta = theta0
     state = opt.init(theta)
     g = grad_fn(theta)
+    _check_grad(g, theta)
     loss = float(value_fn(theta))
     path, losses, grad_norms, lrs = [to_numpy(theta)], [loss], [float(xp.linalg.vector_norm(g))], []
     if not math.isfinite(loss):
         raise ValueError(f"the cost at theta0 is {loss}; start where the objective is defined")
-    bound = divergence_factor * max(1.0, abs(loss))
-    stop_reason, message = "max_iter", f"reached max_iter={max_iter} updates"
+    eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
+    stop_reason, message, problem = "max_iter", f"reached max_iter={max_iter} updates", None
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence below
         for t in range(max_iter):
@@ -292,14 +323,10 @@ def minimize(
             path.append(to_numpy(theta))
             losses.append(loss)
             grad_norms.append(float(xp.linalg.vector_norm(g)))
-            if not (math.isfinite(loss) and is_finite(theta)) or abs(loss) > bound:
-                stop_reason = "diverged"
-                what = "is no longer finite" if not math.isfinite(loss) else f"grew to {loss:.3g}"
-                hint = f" (η={lrs[-1]:.3g})" if math.isfinite(lrs[-1]) else ""
-                message = (
-                    f"diverged at step {t + 1}: the cost {what}. The learning rate{hint} is too large for "
-                    "the curvature of this objective; try a smaller learning rate (for a quadratic, η < 2/L)."
-                )
+            problem = divergence.classify(losses, is_finite(theta), t + 1, lrs[-1], dtype, eps=eps,
+                                          factor=divergence_factor)
+            if problem is not None:
+                stop_reason, message = "diverged", problem.message
                 break
             if tol_loss is not None and abs(loss - previous) <= tol_loss:
                 stop_reason = "tol_loss"
@@ -309,6 +336,8 @@ def minimize(
             if tol_grad is not None and grad_norms[-1] <= tol_grad:
                 stop_reason = "tol_grad"
                 message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {max_iter} updates"
+    if stop_reason == "max_iter":
+        divergence.warn_if_unstable(losses[0], losses[-1], step=max_iter, lr=lrs[-1] if lrs else None)
 
     history = History.from_records(
         path,
@@ -321,7 +350,7 @@ def minimize(
         label=label,
     )
     if stop_reason == "diverged" and on_divergence == "raise":
-        raise DivergenceError(message, history)
+        raise DivergenceError(message, history, problem)
     return history
 
 
@@ -330,12 +359,12 @@ def minimize(
 # ----------------------------------------------------------------------------------------------
 
 
-def _stop_divergence(step: int, what: str, history: History, on_divergence: str) -> History:
-    history.stop_reason = "diverged"
-    history.message = f"diverged at step {step}: {what}"
-    if on_divergence == "raise":
-        raise DivergenceError(history.message, history)
-    return history
+#: Newton's own advice, added to the verdict when the step length is blamed.
+NEWTON_HINT = (
+    "Newton's method takes the full step (η = 1) to the stationary point of its local quadratic model, which "
+    "overshoots where that model is poor: damp it (θ − η H⁻¹∇J with η < 1, or a line search) or start closer to a "
+    "minimum"
+)
 
 
 def newton(
@@ -394,18 +423,16 @@ def newton(
     hessian_fn = getattr(objective, "hessian", None)
     if not callable(hessian_fn):
         raise TypeError(f"objective must have a .hessian method for Newton's method, got {type(objective).__name__}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    if tol_grad is not None and not (tol_grad >= 0):
-        raise ValueError(f"tol_grad must be a non-negative number or None, got {tol_grad!r}")
-    if on_divergence not in ("raise", "stop"):
-        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    max_iter = _checks.nonneg_int("max_iter", max_iter)
+    tol_grad = _checks.optional_nonneg("tol_grad", tol_grad)
+    divergence.check_options(math.inf, on_divergence)
 
     theta = theta0
     g = grad_fn(theta)
+    _check_grad(g, theta)
     path, losses, grad_norms = [to_numpy(theta)], [float(value_fn(theta))], [float(xp.linalg.vector_norm(g))]
     stop_reason, message = "max_iter", f"reached max_iter={max_iter} Newton steps"
-    diverged_at = None
+    problem = None
     for t in range(max_iter + 1):
         if tol_grad is not None and grad_norms[-1] <= tol_grad:
             stop_reason = "tol_grad"
@@ -427,8 +454,11 @@ def newton(
         path.append(to_numpy(theta))
         losses.append(loss)
         grad_norms.append(float(xp.linalg.vector_norm(g)))
-        if not (math.isfinite(loss) and is_finite(theta)):
-            diverged_at = t + 1
+        problem = divergence.classify(
+            losses, is_finite(theta), t + 1, 1.0, factor=math.inf, where=f"Newton step {t + 1}", hint=NEWTON_HINT
+        )
+        if problem is not None:
+            stop_reason, message = "diverged", problem.message
             break
 
     history = History.from_records(
@@ -440,8 +470,8 @@ def newton(
         theta=theta,
         label=label,
     )
-    if diverged_at is not None:
-        return _stop_divergence(diverged_at, "the iterate or the cost is no longer finite", history, on_divergence)
+    if problem is not None and on_divergence == "raise":
+        raise DivergenceError(message, history, problem)
     return history
 
 

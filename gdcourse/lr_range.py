@@ -11,7 +11,10 @@ and record the cost after every update.  Read against :math:`\eta`, the curve ha
 three parts: a flat start (steps too small to matter), a descent (useful
 learning rates), and a blow-up (learning rates too large for the curvature).
 The run stops early once the cost exceeds ``stop_factor`` times the lowest cost
-seen so far, or is no longer finite.
+seen so far, or when :func:`gdcourse.divergence.classify` -- the verdict every loop of the course
+shares -- finds it broken (the cost or the parameters no longer finite); when that verdict is a
+*numerical* problem (the cost broke without growing first, or an ``eps`` too small for the dtype),
+the cliff says nothing about the learning rate, and the result's message says so.
 
 Three learning rates are read off the curve (:class:`LRRangeResult`):
 
@@ -60,8 +63,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gdcourse import optim
-from gdcourse.backend import array_namespace, is_finite
+from gdcourse import divergence, optim
+from gdcourse.backend import array_namespace, dtype_of, is_finite
 
 __all__ = ["LRRangeResult", "lr_grid", "lr_range_test"]
 
@@ -93,6 +96,8 @@ class LRRangeResult:
         ``True`` when the run stopped because the cost blew up.
     message : str
         One sentence summing up the test.
+    divergence : gdcourse.divergence.Divergence or None
+        The shared verdict when the run stopped on a cost or parameters no longer finite.
     """
 
     lrs: np.ndarray
@@ -104,6 +109,7 @@ class LRRangeResult:
     rule: str
     stopped_early: bool
     message: str
+    divergence: divergence.Divergence | None = None
 
     def __repr__(self) -> str:
         div = "none" if self.divergence_lr is None else f"{self.divergence_lr:.3g}"
@@ -186,6 +192,7 @@ def lr_range_test(
     LRRangeResult
     """
     array_namespace(theta0)  # a clear TypeError for a non-array start
+    divergence.check_data("theta0", theta0, fix="start from finite parameters")
     value_fn = getattr(objective, "value", objective)
     grad_fn = grad if grad is not None else getattr(objective, "grad", None)
     if not callable(value_fn) or not callable(grad_fn):
@@ -213,7 +220,8 @@ def lr_range_test(
         raise ValueError(f"the cost at theta0 is {loss0:.4g} < 0; the range test compares costs by ratios, so they "
                          "must be >= 0 (subtract a lower bound of the cost)")
     losses: list[float] = []
-    best, average, stopped = loss0, 0.0, False
+    best, average, stopped, problem = loss0, 0.0, False, None
+    eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(len(lrs)):
             point = opt.lookahead(theta, state) if getattr(opt, "needs_lookahead", False) else theta
@@ -226,12 +234,16 @@ def lr_range_test(
                 average = smoothing * average + (1 - smoothing) * raw
                 raw = average / (1 - smoothing ** (k + 1))
             losses.append(raw)
-            if not (math.isfinite(raw) and is_finite(theta)) or raw > stop_factor * best:
+            problem = divergence.classify(
+                [loss0, *losses], is_finite(theta), k + 1, float(lrs[k]), dtype, eps=eps, factor=math.inf,
+                unit="update",
+            )
+            if problem is not None or raw > stop_factor * best:
                 stopped = True
                 break
             best = min(best, raw)
     tried, costs = lrs[: len(losses)], np.asarray(losses, dtype=np.float64)
-    return _summarise(tried, costs, loss0, stopped, rule, float(fraction))
+    return _summarise(tried, costs, loss0, stopped, rule, float(fraction), problem)
 
 
 def _make_optimizer(optimizer: Any, schedule: Callable[[int], float], hyperparams: dict) -> Any:
@@ -244,7 +256,15 @@ def _make_optimizer(optimizer: Any, schedule: Callable[[int], float], hyperparam
     raise TypeError(f"optimizer must be a name such as 'adam' or a factory lr -> Optimizer, got {optimizer!r}")
 
 
-def _summarise(lrs: np.ndarray, losses: np.ndarray, loss0: float, stopped: bool, rule: str, fraction: float):
+def _summarise(
+    lrs: np.ndarray,
+    losses: np.ndarray,
+    loss0: float,
+    stopped: bool,
+    rule: str,
+    fraction: float,
+    problem: divergence.Divergence | None = None,
+) -> LRRangeResult:
     finite = np.where(np.isfinite(losses), losses, np.inf)
     b = int(np.argmin(finite))  # the update that reached the lowest cost
     if finite[b] >= loss0:
@@ -263,11 +283,15 @@ def _summarise(lrs: np.ndarray, losses: np.ndarray, loss0: float, stopped: bool,
         slopes = np.diff(logs) / np.log(lrs[1] / lrs[0]) if len(lrs) > 1 else np.diff(logs)
         suggested = float(lrs[int(np.argmin(slopes))])
     div = "the cost never rose" if divergence_lr is None else f"the cost rises from lr = {divergence_lr:.3g} on"
+    stop = " (run stopped: cost blew up)" if stopped else ""
+    if problem is not None and problem.cause == "numerical":  # the cliff is not the learning rate's
+        stop = f" (run stopped, not by the learning rate: {problem.message})"
     message = (
-        f"lowest cost {finite[b]:.3g} at lr = {best_lr:.3g}; {div}"
-        f"{' (run stopped: cost blew up)' if stopped else ''}; suggested lr = {suggested:.3g} ({rule} rule)"
+        f"lowest cost {finite[b]:.3g} at lr = {best_lr:.3g}; {div}{stop}; suggested lr = {suggested:.3g} ({rule} rule)"
     )
-    return LRRangeResult(lrs, losses, loss0, best_lr, divergence_lr, float(suggested), rule, stopped, message)
+    return LRRangeResult(
+        lrs, losses, loss0, best_lr, divergence_lr, float(suggested), rule, stopped, message, problem
+    )
 
 
 def _positive(name: str, value: Any) -> float:

@@ -15,14 +15,18 @@ formulas on their own (for a hand-written loop) and reads a recorded history bac
 * :func:`diagnose` — classifies a recorded run as one of :data:`KINDS` and explains the evidence, the
   usual cause and the usual fix.
 
-The rules of :func:`diagnose`, checked in this order (the first that fires wins):
+The rules of :func:`diagnose`, checked in this order (the first that fires wins).  Rules 1 and 3 are
+the verdict of :func:`gdcourse.divergence.classify` and :func:`~gdcourse.divergence.check_end`, the ones
+every training loop uses, so a diagnosis never contradicts the message the loop stopped with:
 
-1. **nan** — a loss is NaN or infinite *without* having grown first: a numerical bug (the log of a
-   probability rounded to exactly 0 or 1, a division by zero, an overflowing ``exp``), not the learning rate;
+1. a loss that is no longer finite, or past ``divergence_factor`` times its start: **nan** when the
+   verdict is a numerical problem (the loss broke *without* growing first: the log of a probability
+   rounded to exactly 0 or 1, a division 0/0, an overflowing ``exp``), **divergence** when it blames
+   the learning rate (the loss grew first, or past the bound);
 2. **dead_relu** — the gradient of some weight array is exactly 0 over the last epochs (or the measured
    fraction of dead units is at least one half): no signal reaches it;
-3. **divergence** — the loss became non-finite after growing, training stopped as diverged, or the
-   final loss is more than ``growth`` times the first: the learning rate is too large;
+3. **divergence** — the final loss is more than ``growth`` times the first (the learning rate is too
+   large), or training stopped as diverged (with the loop's verdict: parameters no longer finite);
 4. **plateau** — the training loss fell by less than ``plateau_tol`` (relative) over the whole run;
    with update/weight ratios below :math:`10^{-5}` the learning rate is far too small;
 5. **overfitting** — the validation loss reached its minimum at least ``patience`` epochs before the end
@@ -41,6 +45,7 @@ import numpy as np
 
 from gdcourse.autodiff.array import as_tensor
 from gdcourse.backend import array_namespace, to_numpy
+from gdcourse.divergence import DIVERGENCE_FACTOR, Divergence, check_end, classify
 
 __all__ = [
     "KINDS",
@@ -168,12 +173,16 @@ class Diagnosis:
         The usual cause.
     fix : str
         What to try.
+    divergence : gdcourse.divergence.Divergence or None
+        For a broken or diverging run, the shared verdict the evidence, cause and fix come from (the
+        same text a training loop stops with).
     """
 
     kind: str
     evidence: str
     cause: str
     fix: str
+    divergence: Divergence | None = None
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.evidence}\n  cause: {self.cause}\n  fix:   {self.fix}"
@@ -187,6 +196,10 @@ def _field(history: Any, name: str, default: Any) -> Any:
 
 def _floats(values: Any) -> np.ndarray:
     return np.asarray(list(values) if values is not None else [], dtype=np.float64)
+
+
+def _from_verdict(kind: str, verdict: Divergence) -> Diagnosis:
+    return Diagnosis(kind, f"at {verdict.where}, {verdict.evidence}", verdict.reason, verdict.advice, verdict)
 
 
 def _median_ratio(update_ratio: Mapping[str, Sequence[float]]) -> float | None:
@@ -203,6 +216,7 @@ def diagnose(
     overfit_tol: float = 0.05,
     patience: int = 5,
     zero_epochs: int = 3,
+    divergence_factor: float = DIVERGENCE_FACTOR,
 ) -> Diagnosis:
     """Classify a recorded training run and explain why (rules in the module docstring).
 
@@ -224,6 +238,8 @@ def diagnose(
         Epochs after the validation minimum before overfitting is declared.
     zero_epochs : int
         Consecutive final epochs with an exactly zero gradient norm that mark a dead layer.
+    divergence_factor : float
+        A loss above ``divergence_factor * max(1, |first loss|)`` has diverged (the loops' bound).
 
     Returns
     -------
@@ -239,31 +255,15 @@ def diagnose(
     if losses.size == 0:
         raise ValueError("the history holds no losses (train_loss or step_loss); train first")
 
-    # 1-3. non-finite losses: a sudden NaN, or the end of a divergence
-    bad = ~np.isfinite(losses)
-    if bad.any():
-        first_bad = int(np.argmax(bad))
-        before = losses[:first_bad]
-        grew = before.size >= 2 and before[-1] > 2.0 * before.min()
-        where = f"step {first_bad + 1}" if steps.size else f"epoch {first_bad + 1}"
-        if not grew:
-            trend = (
-                f"after falling steadily from {before[0]:.3g} to {before[-1]:.3g}" if before.size >= 2 else "at once"
-            )
-            return Diagnosis(
-                "nan",
-                f"the loss became {losses[first_bad]} at {where}, {trend}, without growing first",
-                "a numerical problem, not the learning rate: the log of a probability that rounded to exactly 0 or 1, "
-                "a division by zero, or an overflowing exp (or NaN in the data)",
-                "compute the loss from the logits with a stable formula (log-sum-exp, softplus), "
-                "check the data for NaN, and add a small epsilon where you divide or take a log",
-            )
-        return Diagnosis(
-            "divergence",
-            f"the loss grew from {before.min():.3g} to {before[-1]:.3g} and then became {losses[first_bad]} at {where}",
-            "the learning rate is too large for the curvature: every step overshoots by more than it gains",
-            "lower the learning rate (10 times smaller), or clip the gradient norm",
-        )
+    # 1. a broken loss: the verdict every training loop gives (gdcourse.divergence)
+    unit = "step" if steps.size else "epoch"
+    with np.errstate(invalid="ignore", over="ignore"):
+        broken = ~np.isfinite(losses) | (np.abs(losses) > divergence_factor * max(1.0, abs(float(losses[0]))))
+    if broken.any():
+        i = int(np.argmax(broken))
+        verdict = classify(losses[: i + 1], step=i + 1, factor=divergence_factor, unit=unit)
+        if verdict is not None:
+            return _from_verdict("nan" if verdict.cause == "numerical" else "divergence", verdict)
 
     # 2. dead units: an exactly zero gradient for the last epochs
     dead_layers = [
@@ -291,14 +291,14 @@ def diagnose(
             "a smaller learning rate, He initialisation with zero or small positive biases, or a leaky ReLU",
         )
 
-    # 3. divergence without non-finite numbers
-    if stop == "diverged" or (train.size >= 2 and train[-1] > growth * train[0]):
-        return Diagnosis(
-            "divergence",
-            f"the loss grew from {losses[0]:.3g} to {losses.max():.3g}" + (" and training stopped" if stop else ""),
-            "the learning rate is too large for the curvature: every step overshoots by more than it gains",
-            "lower the learning rate (10 times smaller), or clip the gradient norm",
-        )
+    # 3. divergence without a broken loss: the run ended far above its start, or the loop stopped it
+    end = train if train.size else losses
+    grown = check_end(losses[0], end[-1], step=len(end), ratio=growth, unit="epoch" if train.size else unit)
+    if grown is not None:
+        return _from_verdict("divergence", grown)
+    if stop == "diverged":  # the losses look sound, so the parameters broke (the loop's own verdict)
+        verdict = classify(losses, False, len(losses), factor=divergence_factor, unit=unit)
+        return _from_verdict("divergence", verdict)  # type: ignore[arg-type]
 
     # 4. plateau: hardly any progress
     first, best = float(train[0] if train.size else losses[0]), float((train if train.size else losses).min())

@@ -41,10 +41,9 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Real
 from typing import Any, NamedTuple
 
-from gdcourse import optim_fused
+from gdcourse import _checks, optim_fused
 from gdcourse.backend import array_namespace
 
 __all__ = [
@@ -1067,20 +1066,9 @@ def _check_pair(theta: Array, g: Array, i: int, kind: type | None) -> None:
         )
 
 
-def _check_lr(lr: Any) -> LR:
-    if callable(lr):
-        return lr
-    if isinstance(lr, bool) or not isinstance(lr, Real):
-        raise TypeError(f"lr must be a positive number or a schedule (callable step -> lr), got {type(lr).__name__}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr}")
-    return float(lr)
-
-
-def _check_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    return float(value)
+_check_lr = _checks.learning_rate  # a positive finite number or a schedule; True and "0.1" are refused
+_check_number = _checks.number
+_check_nonneg = _checks.nonneg
 
 
 def _check_range(name: str, value: Any, low: float, high: float, text: str, *, open_high: bool = False) -> float:
@@ -1092,13 +1080,6 @@ def _check_range(name: str, value: Any, low: float, high: float, text: str, *, o
 
 def _check_unit(name: str, value: Any) -> float:
     return _check_range(name, value, 0.0, 1.0, "[0, 1)", open_high=True)
-
-
-def _check_nonneg(name: str, value: Any) -> float:
-    v = _check_number(name, value)
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return v
 
 
 def _check_bool(name: str, value: Any) -> bool:

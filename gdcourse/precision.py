@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import device as _device
 
+from gdcourse import divergence
 from gdcourse.backend import array_namespace, asarray, rng, to_numpy
 from gdcourse.optim import gd
 
@@ -476,7 +477,8 @@ class PrecisionRun:
     params : list of arrays
         Final ``[W, b]`` (in ``master_dtype``).
     stop_reason : str
-        ``"steps"``, or why the run stopped early (weights no longer finite).
+        ``"steps"``, or why the run stopped early: the message of :func:`gdcourse.divergence.classify`
+        (weights or loss no longer finite: an overflow, 0/0 from an ``eps`` too small for the dtype, ...).
     """
 
     label: str
@@ -574,6 +576,16 @@ def train_linear(
     Returns
     -------
     PrecisionRun
+
+    Raises
+    ------
+    ValueError
+        For NaN or inf in ``X``, ``Y`` or ``params``, or another bad argument.
+
+    Warns
+    -----
+    gdcourse.divergence.UnstableRunWarning
+        When the run took all its steps and ended far above its starting loss.
     """
     xp = array_namespace(X)
     c = resolve_dtype(xp, dtype)
@@ -605,16 +617,23 @@ def train_linear(
         scaling = f"loss scale 2^{math.log2(static):g}" if static != 1.0 else ""
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
         raise ValueError(f"X must be (N, d) and Y (N, K) with the same N, got {X.shape} and {Y.shape}")
+    divergence.check_data("X", X)
+    divergence.check_data("Y", Y)
     n, k = X.shape[0], Y.shape[1]
     if params is None:
         params = [xp.zeros((X.shape[1], k), dtype=m, device=_device(X)), xp.zeros((k,), dtype=m, device=_device(X))]
+    for i, p in enumerate(params):
+        divergence.check_data(f"params[{i}]", p, fix="start from finite weights")
     weights = [xp.astype(p, m) for p in params]
     state = optimizer.init(weights)
     Xc, Ya = xp.astype(X, c), xp.astype(Y, acc)
     Xa_T = xp.matrix_transpose(xp.astype(Xc, acc))  # float16 inputs, float32 products (tensor-core style)
     size = sum(w.size for w in weights)
     records: list[tuple[float, ...]] = []
+    losses: list[float] = []
     stop = "steps"
+    eps, eta = divergence.optimizer_eps(optimizer), getattr(optimizer, "lr", None)
+    eta = float(eta) if isinstance(eta, int | float) else None
     # overflow is detected and reported (that is what a loss scaler is for), not warned about
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for _ in range(steps):
@@ -640,12 +659,19 @@ def train_linear(
                 lost = sum(unchanged) / size
                 weights = new
             records.append((float(to_numpy(loss)), S, float(not apply), lost_signal, zeros, lost))
-            if apply and not all(bool(xp.all(xp.isfinite(w))) for w in weights):
-                stop = f"the weights stopped being finite at step {len(records)}: the scaled gradients overflowed"
+            losses.append(records[-1][0])
+            weights_ok = not apply or all(bool(xp.all(xp.isfinite(w))) for w in weights)
+            problem = divergence.classify(losses, weights_ok, len(records), eta, _dtype_name(m), eps=eps)
+            if problem is not None:
+                stop = problem.message
+                if not finite and static != 1.0:  # the loss scale's own part of the story
+                    stop += f" The loss scale 2^{math.log2(static):g} is static: lower it, or use loss_scale='dynamic'."
                 break
     rec = np.asarray(records, dtype=np.float64).reshape(-1, 6)
     finite_weights = all(bool(xp.all(xp.isfinite(w))) for w in weights)
     final = linear_loss(weights, X, Y, "float64") if finite_weights else math.nan
+    if stop == "steps" and losses:
+        divergence.warn_if_unstable(losses[0], final, step=len(records), lr=eta)
     name_c, name_m = _dtype_name(c), _dtype_name(m)
     return PrecisionRun(
         label=label or _describe(name_c, name_m, scaling),

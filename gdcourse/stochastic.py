@@ -41,9 +41,10 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from array_api_compat import device
 
-from gdcourse.backend import array_namespace, is_finite, rng, to_numpy
+from gdcourse import _checks, divergence
+from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
 from gdcourse.data import Minibatches, minibatch_indices
-from gdcourse.descent import DivergenceError, GradientDescent, History, Optimizer, _check_theta0
+from gdcourse.descent import DivergenceError, GradientDescent, History, Optimizer, _check_grad, _check_theta0
 from gdcourse.functions import Objective
 
 __all__ = [
@@ -348,7 +349,8 @@ def sgd_run(
         Record every this many updates (and at every epoch's end).
     divergence_factor : float
         Divergence when a recorded :math:`|J|` exceeds ``divergence_factor * max(1, |J(theta0)|)``, or
-        :math:`J` or :math:`\theta` is not finite.
+        :math:`J` or :math:`\theta` is not finite; the verdict (a learning rate too large, or a numerical
+        problem) is :func:`gdcourse.divergence.classify`'s, as in every loop of the course.
     on_divergence : {"raise", "stop"}
         Raise :class:`~gdcourse.descent.DivergenceError` (default) or return the history.
     label : str, optional
@@ -357,19 +359,32 @@ def sgd_run(
     Returns
     -------
     StochasticHistory
+
+    Raises
+    ------
+    ValueError
+        For NaN or inf in ``X``, ``y`` or ``theta0`` (named, counted and located), or another bad argument.
+    DivergenceError
+        When the run diverges and ``on_divergence="raise"``.
+
+    Warns
+    -----
+    gdcourse.divergence.UnstableRunWarning
+        When the run used all its epochs and ended far above its start.
     """
     xp = _check_theta0(theta0)
     value_fn, batch_fn, grad_fn = _parts(objective, grad_batch)
     if (lr is None) == (optimizer is None):
         raise ValueError("give exactly one of lr (plain SGD) and optimizer")
+    if lr is not None:
+        lr = _checks.learning_rate(lr)
     for name, value in (("epochs", epochs), ("record_every", record_every)):
         low = 0 if name == "epochs" else 1
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if on_divergence not in ("raise", "stop"):
-        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
-    if not divergence_factor > 1:
-        raise ValueError(f"divergence_factor must be greater than 1, got {divergence_factor!r}")
+    divergence_factor = divergence.check_options(divergence_factor, on_divergence)
+    divergence.check_data("X", X)
+    divergence.check_data("y", y)
     batches = Minibatches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last and not replace, seed=seed)
     n, size = batches.n_samples, batches.batch_size
     gen = rng(seed) if replace else None
@@ -386,10 +401,11 @@ def sgd_run(
     loss, norm = full(theta)
     if not math.isfinite(loss):
         raise ValueError(f"the cost at theta0 is {loss}; start where the objective is defined")
-    bound = divergence_factor * max(1.0, abs(loss))
+    eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
+    unit = "update" if record_every == 1 else "record"
     path, losses, norms, updates, seen = [to_numpy(theta)], [loss], [norm], [0], [0]
     lrs: list[float] = []
-    stop_reason, message = "max_iter", f"ran {epochs} epochs"
+    stop_reason, message, problem = "max_iter", f"ran {epochs} epochs", None
     t = examples = 0
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence below
@@ -398,6 +414,8 @@ def sgd_run(
             epoch_batches = _independent(X, y, size, n_batches, gen) if replace else batches.epoch(epoch)
             for k, (Xb, yb) in enumerate(epoch_batches, start=1):
                 g = batch_fn(theta, Xb, yb)
+                if t == 0:
+                    _check_grad(g, theta)
                 if optimizer is None:  # plain SGD, written out: θ ← θ − η_t g
                     eta = opt.lr_at(t)
                     theta = theta - eta * g
@@ -415,18 +433,17 @@ def sgd_run(
                 norms.append(norm)
                 updates.append(t)
                 seen.append(examples)
-                if not (math.isfinite(loss) and is_finite(theta)) or abs(loss) > bound:
-                    stop_reason = "diverged"
-                    what = "is no longer finite" if not math.isfinite(loss) else f"grew to {loss:.3g}"
-                    hint = f" (η={lrs[-1]:.3g})" if math.isfinite(lrs[-1]) else ""
-                    message = (
-                        f"diverged at update {t} (epoch {epoch + 1}, B={size}): the cost {what}. The learning "
-                        f"rate{hint} is too large for the curvature; try a smaller one (η < 2/L is necessary "
-                        f"whatever the batch size)."
-                    )
+                problem = divergence.classify(
+                    losses, is_finite(theta), t, lrs[-1], dtype, eps=eps, factor=divergence_factor, unit=unit,
+                    where=f"update {t} (epoch {epoch + 1}, B={size})",
+                )
+                if problem is not None:
+                    stop_reason, message = "diverged", problem.message
                     break
             if stop_reason == "diverged":
                 break
+    if stop_reason == "max_iter":
+        divergence.warn_if_unstable(losses[0], losses[-1], step=t, lr=lrs[-1] if lrs else None, unit="update")
 
     history = StochasticHistory.from_records(
         path,
@@ -447,7 +464,7 @@ def sgd_run(
         n_samples=n,
     )
     if stop_reason == "diverged" and on_divergence == "raise":
-        raise DivergenceError(message, history)
+        raise DivergenceError(message, history, problem)
     return history
 
 

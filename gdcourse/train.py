@@ -26,13 +26,18 @@ Monitored quantities (for every parameter array :math:`\theta_l` of the model, n
   update).  A common rule of thumb puts healthy values near :math:`10^{-3}`: much smaller and
   the layer barely learns, much larger and the step is wild.
 
-**Divergence** is detected at every step, as in :mod:`gdcourse.descent`: the minibatch loss or
+**Divergence** is detected at every step, as in every loop of the course: the minibatch loss or
 the gradient is no longer finite, or the loss grew past ``divergence_factor`` times its first
-value.  The message names the epoch and the step and suggests a smaller learning rate, unless the
-loss turned non-finite without growing first: then it points at a numerical cause (a log of 0, an
-overflowing exp, NaN in the data), which a smaller learning rate would not cure;
+value.  The verdict is :func:`gdcourse.divergence.classify`'s (the same words for the same history
+as :func:`~gdcourse.descent.minimize` and :func:`~gdcourse.monitoring.diagnose`): the message names
+the epoch and the step and suggests a smaller learning rate when the loss grew first; a loss that
+turned non-finite without growing first, or an ``eps`` too small for the dtype, points at a
+numerical cause (a log of 0, an overflowing exp, 0/0), which a smaller learning rate would not cure.
+NaN or inf in the data is refused before training (:func:`gdcourse.divergence.check_data`).
 ``on_divergence="raise"`` (default) raises :class:`~gdcourse.descent.DivergenceError` with the
-history attached, ``"stop"`` returns the history with ``stop_reason="diverged"``.
+history attached, ``"stop"`` returns the history with ``stop_reason="diverged"``.  A run that
+completes its epochs with a loss far above its first one warns with
+:class:`gdcourse.divergence.UnstableRunWarning`.
 
 **Checkpoints** (:func:`save_checkpoint`, :func:`load_checkpoint`, :meth:`Trainer.save_checkpoint`,
 :meth:`Trainer.load_checkpoint`) hold everything the rest of the run depends on: the parameters,
@@ -79,6 +84,7 @@ from array_api_compat import device as _device
 from array_api_compat import is_array_api_obj
 
 import gdcourse
+from gdcourse import divergence
 from gdcourse.autodiff.array import Tensor
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
 from gdcourse.descent import DivergenceError
@@ -675,19 +681,6 @@ def load_checkpoint(path: str | os.PathLike[str], model: Module | None = None) -
 # ----------------------------------------------------------------------------------------------
 
 
-def _losses_before_a_sudden_blow_up(step_loss: list[float]) -> tuple[float, float, int] | None:
-    """``(first, last, n)`` of the finite step losses before the last one when they did not grow, else ``None``.
-
-    A learning rate that is too large makes the loss grow, step after step, before it overflows; a loss
-    that was falling (its last finite value no larger than its first) and turns non-finite in one step was
-    broken by a formula or the data.  At least three finite steps are needed to tell.
-    """
-    before = step_loss[:-1]
-    if len(before) < 3 or not all(math.isfinite(v) for v in before) or before[-1] > before[0]:
-        return None
-    return before[0], before[-1], len(before)
-
-
 class Trainer:
     r"""Train a :mod:`gdcourse.nn` model with any :mod:`gdcourse.optim` optimizer, by minibatches.
 
@@ -778,11 +771,7 @@ class Trainer:
         self.early_stopping = early_stopping
         self.monitor = bool(monitor)
         self.accuracy = (self.loss_name == "cross_entropy") if accuracy is None else bool(accuracy)
-        if not divergence_factor > 1:
-            raise ValueError(f"divergence_factor must be greater than 1, got {divergence_factor!r}")
-        self.divergence_factor = float(divergence_factor)
-        if on_divergence not in ("raise", "stop"):
-            raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+        self.divergence_factor = divergence.check_options(divergence_factor, on_divergence)
         self.on_divergence = on_divergence
         self.progress = bool(progress)
         self.run_id = run_id or uuid.uuid4().hex
@@ -831,14 +820,20 @@ class Trainer:
         model.set_parameters(params)
         return loss, params, grads, out
 
-    def _diverged(self, loss: float, grad_norm: float) -> str | None:
-        if not math.isfinite(loss):
-            return "the training loss is no longer finite"
-        if not math.isfinite(grad_norm):
-            return "the gradient is no longer finite"
-        if self._first_loss is not None and abs(loss) > self.divergence_factor * max(1.0, abs(self._first_loss)):
-            return f"the training loss grew to {loss:.3g} (it started at {self._first_loss:.3g})"
-        return None
+    def _verdict(
+        self, params_finite: bool, epoch: int, k: int, update: int, dtype: str
+    ) -> divergence.Divergence | None:
+        """The shared verdict on the step losses so far (``None`` while training is sound)."""
+        return divergence.classify(
+            self.history.step_loss,
+            params_finite,
+            update,
+            self._lr(),
+            dtype,
+            eps=divergence.optimizer_eps(self.optimizer),
+            factor=self.divergence_factor,
+            where=f"epoch {epoch}, step {k} of the epoch (update {update} of the run)",
+        )
 
     def _lr(self) -> float:
         lr_at = getattr(self.optimizer, "lr_at", None)
@@ -887,10 +882,14 @@ class Trainer:
             When training diverges and ``on_divergence="raise"``; ``err.history`` holds the history.
         """
         n = _check_data(X, y, "")
+        divergence.check_data("X", X)
+        divergence.check_data("y", y)
         if validation is not None:
             if not isinstance(validation, tuple | list) or len(validation) != 2:
                 raise TypeError("validation must be a pair (X_val, y_val)")
             _check_data(validation[0], validation[1], "_val")
+            divergence.check_data("X_val", validation[0])
+            divergence.check_data("y_val", validation[1])
         if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer (the total to reach), got {epochs!r}")
         if epochs < self.epoch:
@@ -912,9 +911,15 @@ class Trainer:
             if finished:
                 break
         else:
-            if self.history.stop_reason not in ("early_stopping", "diverged"):
-                self.history.stop_reason = "max_epochs"
-                self.history.message = f"completed {self.epoch} epochs ({self.step} steps)"
+            h = self.history
+            if h.stop_reason not in ("early_stopping", "diverged"):
+                h.stop_reason = "max_epochs"
+                h.message = f"completed {self.epoch} epochs ({self.step} steps)"
+                if h.step_loss and h.train_loss:  # the first step's loss against the last epoch's
+                    divergence.warn_if_unstable(
+                        h.step_loss[0], h.train_loss[-1], step=self.step, lr=self._lr(),
+                        where=f"epoch {self.epoch} (update {self.step} of the run)",
+                    )
         if self.progress:
             print(file=sys.stderr)
         return self.history
@@ -929,6 +934,7 @@ class Trainer:
         w_sum = np.zeros(len(names))
         n_steps = 0
         gen = self.generator if self.shuffle else None
+        dtype = dtype_of(self.model.parameters()[0])
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence
             for k, idx in enumerate(_minibatches(n, self.batch_size, gen), start=1):
                 xb, yb = _take(X, idx), _take(y, idx)
@@ -942,9 +948,9 @@ class Trainer:
                     self._first_loss = loss_value
                 h.step_loss.append(loss_value)
                 h.step_grad_norm.append(grad_norm)
-                problem = self._diverged(loss_value, grad_norm)
+                problem = self._verdict(math.isfinite(grad_norm), epoch, k, self.step + 1, dtype)
                 if problem is not None:
-                    return self._stop_diverged(epoch, k, problem)
+                    return self._stop_diverged(problem)
                 new_params, self.opt_state = self.optimizer.step(params, grads, self.opt_state)
                 self.model.set_parameters(new_params)
                 self.step += 1
@@ -961,7 +967,7 @@ class Trainer:
                     d_sum += moved[: len(names)]
                     w_sum += moved[len(names) :]
         if not all(is_finite(p) for p in self.model.parameters()):
-            return self._stop_diverged(epoch, n_steps, "the parameters are no longer finite")
+            return self._stop_diverged(self._verdict(False, epoch, n_steps, self.step, dtype))
 
         self.epoch = epoch
         h.epoch.append(epoch)
@@ -1006,30 +1012,14 @@ class Trainer:
             return True
         return False
 
-    def _stop_diverged(self, epoch: int, k: int, problem: str) -> bool:
-        lr = getattr(self.optimizer, "lr_at", None)
-        hint = f" (η={lr(max(self.step - 1, 0)):.3g})" if lr is not None else ""
+    def _stop_diverged(self, problem: divergence.Divergence | None) -> bool:
         h = self.history
         h.stop_reason = "diverged"
-        where = f"diverged at epoch {epoch}, step {k} of the epoch (update {self.step + 1} of the run): {problem}"
-        before = _losses_before_a_sudden_blow_up(h.step_loss) if "no longer finite" in problem else None
-        if before is not None:
-            first, last, n = before
-            h.message = (
-                f"{where}, although the loss had not grown before (it went from {first:.3g} to {last:.3g} over "
-                f"{n} steps). A loss that turns non-finite without growing first points at a numerical problem, "
-                "not at the learning rate: the log of a probability that rounded to 0 or 1, a division by zero, "
-                "an exp that overflowed (compute the loss from logits), or NaN/inf in the data."
-            )
-        else:
-            h.message = (
-                f"{where}. The learning rate{hint} is too large for this model and data; try a smaller learning "
-                "rate (e.g. 10 times smaller)."
-            )
+        h.message = problem.message if problem is not None else "diverged"
         if self.progress:
             print(file=sys.stderr)
         if self.on_divergence == "raise":
-            raise DivergenceError(h.message, h)  # type: ignore[arg-type]
+            raise DivergenceError(h.message, h, problem)
         return True
 
     def _print_progress(self, epochs: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -322,12 +323,27 @@ def test_catalog_exercise_is_complete(exercise):
         assert [c.label for c in exercise.cases()] and all(c.label for c in exercise.cases())
 
 
+def _checked_names() -> dict[str, set[str]]:
+    """Exercise id -> the names its check cells pass in the source notebooks (a demo may check another)."""
+    import nbformat
+
+    names: dict[str, set[str]] = {}
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for match in re.finditer(r"check\(\"(\d\d\.\w+)\",\s*(\w+)\)", cell.source):
+                names.setdefault(match.group(1), set()).add(match.group(2))
+    return names
+
+
 @pytest.mark.parametrize("exercise", all_exercises(), ids=lambda e: e.id)
-def test_published_solution_defines_a_passing_answer(exercise):
+def test_published_solution_pastes_into_the_exercise_cell_and_passes(exercise):
+    """solution(ID) prints code that, pasted in place of the exercise cell, makes the check cell below pass."""
     namespace: dict = {}
     exec(exercise.solution, namespace)  # noqa: S102 - our own catalog's text
-    answer = namespace[exercise.id.split(".", 1)[1]]
-    assert exercise.judge(answer).passed
+    name = exercise.id.split(".", 1)[1] if exercise.kind == "function" else "answer"
+    assert name in _checked_names()[exercise.id], f"the check cell of {exercise.id} does not pass {name!r}"
+    assert name in namespace, f"the solution of {exercise.id} does not define {name!r}, which its check cell uses"
+    assert check(exercise.id, namespace[name]).passed
 
 
 def test_mistake_objects_are_plain_data():
@@ -377,3 +393,82 @@ def test_time_limit_is_not_applied_off_the_main_thread():
     thread.start()
     thread.join()
     assert seen == [False, "ran"]
+
+
+# --- feedback names what failed -----------------------------------------------------------------
+
+
+def test_a_stub_called_by_the_answer_is_named_with_the_exercise_to_answer_first():
+    def gd_step(theta, grad, lr):
+        raise NotImplementedError()
+
+    def run_gd_calling_the_stub(grad_fn, theta0, lr, n_steps):
+        theta = theta0
+        for _ in range(n_steps):
+            theta = gd_step(theta, grad_fn(theta), lr)
+        return theta
+
+    text = " ".join(check("01.run_gd", run_gd_calling_the_stub).text.split())
+    assert "gd_step (called by run_gd) still raises NotImplementedError — answer 01.gd_step first" in text
+    assert "run_gd still raises" not in text
+
+    def helper(x):
+        raise NotImplementedError()
+
+    text = " ".join(check("00.square", lambda x: helper(x)).text.split())
+    assert "helper (called by square) still raises NotImplementedError — write helper first" in text
+    assert "not answered yet — gd_step still raises NotImplementedError" in check("01.gd_step", gd_step_stub).text
+
+
+def test_a_not_implemented_error_from_a_library_is_an_error_not_a_stub():
+    import logging
+
+    text = check("00.square", lambda x: logging.Handler().emit(None)).text
+    assert "not answered yet" not in text and "an error — NotImplementedError" in text
+
+
+def test_stubs_that_return_ellipsis_or_have_an_empty_body_are_not_answered_yet():
+    def conv_output_size(n, kernel, stride, padding):
+        # YOUR CODE HERE
+        return ...
+
+    result = check("12.conv_output_size", conv_output_size)
+    assert result.text.startswith("✘ 12.conv_output_size: not answered yet — conv_output_size still returns `...`")
+    assert "Ellipsis" not in result.text and "failed on case" not in result.text
+
+    def gd_step(theta, grad, lr):
+        """Write the update here."""
+        # YOUR CODE HERE
+        pass
+
+    assert "not answered yet — the body of gd_step is empty" in check("01.gd_step", gd_step).text
+    # a lambda (or a body that does something) returning None is an answer, diagnosed as before
+    assert "did you forget `return`" in check("01.gd_step", lambda theta, grad, lr: None).text
+
+
+def test_failing_feedback_says_how_to_get_the_exact_inputs():
+    result = check("01.gd_step", gd_step_ascent)
+    assert "  get('01.gd_step').case(1).args gives these inputs exactly (from gdcourse.exercises import get)." in (
+        result.text
+    )
+    exercise = get("01.gd_step")
+    assert all(np.array_equal(a, b) for a, b in zip(exercise.case(2).args, exercise.cases()[1].args, strict=True))
+    assert exercise.case(3).label == exercise.cases()[2].label
+    for k in (0, 4, "1", 1.0):
+        with pytest.raises(IndexError, match="cases 1 to 3"):
+            exercise.case(k)
+    assert get("01.max_stable_lr").case(1).args == ()
+
+
+def test_a_timeout_does_not_advise_calling_the_function_by_hand(monkeypatch):
+    from gdcourse.exercises import feedback
+
+    monkeypatch.setattr(feedback, "CHECK_SECONDS_PER_CASE", 0.2)
+
+    def square(x):
+        while True:
+            pass
+
+    text = check("00.square", square).text
+    assert "TimeoutError" in text and "Call your function on these inputs yourself" not in text
+    assert "Call your function on these inputs yourself" in check("00.square", gd_step_crashes).text

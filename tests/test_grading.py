@@ -616,7 +616,20 @@ def test_safe_detail_keeps_only_the_fixed_vocabulary():
     assert report.safe_detail("raised ValueError: leak 0.1234") == "raised ValueError"
     assert report.safe_detail("raised Leak_0_1234: boo") == "raised an exception"
     assert report.safe_detail("raised UnicodeTranslateError: x") == "raised an exception"  # built-in, not listed
-    shown = {report.safe_detail(d) for d in ("a", "shape differs: x", "dtype differs: y", "expected 1 items, got 2")}
+    # an answer that changed its inputs: feedback does not say which one (the learner's code chooses it)
+    assert report.safe_detail("changed its input `theta` in place") == "changed an input in place"
+    assert report.safe_detail("item 1: changed its inputs `theta`, `v` in place") == "changed an input in place"
+    assert report.safe_detail("close to the expected value — give at least 3 significant digits (rounded)") == (
+        "close to the expected value"
+    )
+    assert report.safe_detail("a complex number, expected a real one") == "complex numbers, expected real ones"
+    assert report.safe_detail("complex numbers (dtype complex64), expected real ones") == (
+        "complex numbers, expected real ones"
+    )
+    assert report.safe_detail("2 of 8 entries are NaN where a number was expected") == "wrong value"
+    details = ("a", "shape differs: x", "dtype differs: y", "expected 1 items, got 2", "changed its input `x` in place")
+    details += ("close to the expected value, but not within its tolerance", "a complex number, expected a real one")
+    shown = {report.safe_detail(d) for d in details}
     assert shown <= set(report.DIFFERENCES)
     assert report.format_points(2.0) == "2" and report.format_points(0.5) == "0.5"
 

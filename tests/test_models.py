@@ -355,7 +355,7 @@ def test_fitting_follows_the_data_on_every_backend(factory, kind, backend):
 def test_device_input_checks(backend):
     X = np.ones((4, 2))
     X[1, 0] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match=r"X holds 1 NaN value \(first at row 1, column 0\): clean or impute"):
         LinearRegression().fit(B.asarray(X), B.asarray(np.ones(4)))
     model = LinearRegression(max_epochs=3, tol=None).fit(B.asarray(np.eye(3)), B.asarray(np.arange(3.0)))
     with pytest.raises(ValueError, match="X has 2 features, but LinearRegression is expecting 3"):
@@ -491,8 +491,8 @@ def test_binary_probabilities_and_decision_shapes():
     ("model", "X", "y", "message"),
     [
         (LinearRegression(), np.ones((5, 2)), np.ones(4), r"X has 5 samples but y has 4"),
-        (LinearRegression(), np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones(2), r"Input X contains NaN"),
-        (LinearRegression(), np.eye(2), np.array([1.0, np.nan]), r"Input y contains NaN"),
+        (LinearRegression(), np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones(2), r"X holds 1 NaN value \(first at row"),
+        (LinearRegression(), np.eye(2), np.array([1.0, np.nan]), r"y holds 1 NaN value \(first at index 1\)"),
         (LogisticRegression(), np.eye(3), np.zeros(3), r"only one class \(np.float64\(0.0\)\)|only one class"),
         (
             LinearSVM(),

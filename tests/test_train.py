@@ -378,14 +378,16 @@ def test_a_loss_that_breaks_without_growing_is_blamed_on_a_formula_not_the_learn
     assert f"from {losses[0]:.3g} to {losses[-2]:.3g} over {len(losses) - 1} steps" in message
 
 
-def test_losses_before_a_sudden_blow_up():
-    from gdcourse.train import _losses_before_a_sudden_blow_up as sudden
+def test_the_shared_decision_on_step_losses():
+    """The trainer's verdict is gdcourse.divergence.classify's (tests/test_divergence.py tests it in full)."""
+    from gdcourse.divergence import classify
 
     nan = float("nan")
-    assert sudden([0.7, 0.5, 0.3, nan]) == (0.7, 0.3, 3)
-    assert sudden([0.7, 0.9, 5.0, nan]) is None  # grew first: the learning rate
-    assert sudden([0.7, 0.5, nan]) is None  # too few steps to tell
-    assert sudden([0.7, nan, 0.3, nan]) is None
+    assert classify([0.7, 0.5, 0.3, nan]).cause == "numerical"  # fell, then broke at once
+    assert classify([0.7, 0.9, 5.0, nan]).cause == "learning_rate"  # grew first
+    assert classify([0.7, 0.5, nan]).cause == "numerical"  # two falling losses are enough to tell
+    assert classify([0.7, nan]).cause == "learning_rate"  # too fast to see: the usual cause, with a caveat
+    assert classify([0.7, 0.5, 0.3]) is None
 
 
 def test_a_diverged_run_keeps_its_last_good_checkpoint(tmp_path):

@@ -8,6 +8,9 @@ In a notebook::
     hint("01.gd_step")             # the next hint (hint 1 of 3, 2 of 3, ...)
     solution("01.gd_step")         # the reference solution's source
 
+    with uses_answer("01.gd_step"):  # a later cell that uses the answer waits for it politely
+        ...
+
 :func:`check`, :func:`hint` and :func:`solution` never raise into the notebook:
 a wrong answer, a wrong type, an error inside the learner's code or an unknown id
 each print a message.  :func:`check` prints its feedback and returns a
@@ -29,6 +32,7 @@ from typing import Any
 
 from gdcourse.exercises.core import Case, Exercise, Mistake, Outcome, Verdict
 from gdcourse.exercises.feedback import Feedback, evaluate, problem
+from gdcourse.exercises.waiting import uses_answer
 
 __all__ = [
     "Case",
@@ -45,6 +49,7 @@ __all__ = [
     "register",
     "reset_hints",
     "solution",
+    "uses_answer",
 ]
 
 _ID = re.compile(r"^(\d\d)\.[a-z_][a-z0-9_]*$")

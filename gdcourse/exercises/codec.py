@@ -4,7 +4,13 @@ The grader sends inputs to an untrusted worker and reads back the values the
 learner's code computed.  Both directions use this codec, so nothing but data
 crosses the boundary: ``None``, booleans, integers, floats (NaN and ±inf
 included), strings, lists, tuples, dicts with string keys and NumPy arrays
-(arrays from any backend are copied to the host first).
+(arrays from any backend are copied to the host first).  Other real numbers
+(:class:`fractions.Fraction`, :class:`decimal.Decimal`, SymPy numbers: anything that is a
+:class:`numbers.Real` or converts with ``float()``) are sent as floats, integral ones
+(:class:`numbers.Integral`) as integers, and complex numbers as complex numbers, so the
+judge can say what is wrong with them.  The in-notebook self-check sends every value
+an answer returns through the same round trip (:func:`round_trip`), so it judges
+exactly what the grader would.
 
 Exercise *inputs* may also hold code that lives in :mod:`gdcourse` itself, sent
 by name (never as code): module-level functions and classes of a ``gdcourse``
@@ -24,13 +30,29 @@ import functools
 import importlib
 import json
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CodecError", "decode", "dumps", "encode", "loads"]
+__all__ = ["CodecError", "decode", "dumps", "encode", "loads", "round_trip", "same_data"]
 
-_ALLOWED_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64"}
+_ALLOWED_DTYPES = {
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+}
 MAX_DEPTH = 32
 
 
@@ -109,6 +131,8 @@ def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
         return _float(float(obj))
     if isinstance(obj, np.bool_):
         return bool(obj)
+    if isinstance(obj, complex | np.complexfloating):
+        return {"__complex__": [_float(float(obj.real)), _float(float(obj.imag))]}
     if isinstance(obj, list):
         return [encode(x, _depth + 1, refs=refs) for x in obj]
     if isinstance(obj, tuple):
@@ -121,6 +145,8 @@ def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
         from gdcourse.backend import to_numpy
 
         arr = np.asarray(to_numpy(obj))  # not ascontiguousarray: it turns a 0-d array into shape (1,)
+        if arr.dtype == object:
+            raise CodecError("an array of Python objects (dtype object) is not supported: expected numbers")
         if str(arr.dtype) not in _ALLOWED_DTYPES:
             raise CodecError(f"arrays of dtype {arr.dtype} are not supported")
         return {
@@ -128,6 +154,9 @@ def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
             "dtype": str(arr.dtype),
             "shape": list(arr.shape),
         }
+    number = _real_number(obj)
+    if number is not None:
+        return number
     if refs:
         encoded = _encode_reference(obj, _depth)
         if encoded is not None:
@@ -137,6 +166,29 @@ def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
             "dataclass instances and partials from gdcourse modules, can be sent"
         )
     raise CodecError(f"cannot encode a value of type {type(obj).__name__}")
+
+
+def _real_number(obj: Any) -> int | float | dict[str, str] | None:
+    """``obj`` as encoded data when it is a real number of another type (Fraction, SymPy...), else ``None``.
+
+    Integral numbers become integers; other :class:`numbers.Real` instances, and objects that
+    define ``__float__`` (that are not strings, bytes or complex numbers), become floats.
+    A number that ``float()`` refuses (a SymPy expression with a free symbol) is not encodable.
+    """
+    if isinstance(obj, str | bytes | bytearray | complex | np.complexfloating) or callable(obj):
+        return None
+    if isinstance(obj, numbers.Integral):
+        try:
+            return int(obj)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise CodecError(f"cannot encode a value of type {type(obj).__name__}: {err}") from err
+    if isinstance(obj, numbers.Real) or hasattr(type(obj), "__float__"):
+        try:
+            value = float(obj)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise CodecError(f"cannot encode a value of type {type(obj).__name__}: {err}") from err
+        return _float(value)
+    return None
 
 
 def _decode_reference(data: dict, depth: int) -> Any:
@@ -184,6 +236,11 @@ def decode(data: Any, _depth: int = 0, *, refs: bool = False) -> Any:
                 return found
         if set(data) == {"__float__"} and data["__float__"] in ("nan", "inf", "-inf"):
             return float(data["__float__"])
+        if set(data) == {"__complex__"} and isinstance(data["__complex__"], list) and len(data["__complex__"]) == 2:
+            real, imag = (decode(x, _depth + 1) for x in data["__complex__"])
+            if not all(isinstance(x, float | int) and not isinstance(x, bool) for x in (real, imag)):
+                raise CodecError("bad complex number")
+            return complex(real, imag)
         if set(data) == {"__tuple__"} and isinstance(data["__tuple__"], list):
             return tuple(decode(x, _depth + 1, refs=refs) for x in data["__tuple__"])
         if set(data) == {"__dict__"} and isinstance(data["__dict__"], dict):
@@ -213,3 +270,82 @@ def loads(text: str | bytes, *, refs: bool = False) -> Any:
         return decode(json.loads(text), refs=refs)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError) as err:
         raise CodecError(f"payload is not valid encoded data: {err}") from err
+
+
+def round_trip(value: Any) -> Any:
+    """``value`` as the judge receives it from a grading worker: ``loads(dumps(value))``.
+
+    The self-check judges this, so a number type the codec turns into a float (``np.float32``,
+    ``Fraction``, a SymPy number) or a ``np.bool_`` the codec turns into a ``bool`` gets the
+    same verdict in a notebook as in the grader.  Raises :class:`CodecError` for a value the
+    grader could not receive either.
+    """
+    return loads(dumps(value))
+
+
+def _host_array(x: Any) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        return x
+    from gdcourse.backend import to_numpy
+
+    return np.asarray(to_numpy(x))
+
+
+def same_data(before: Any, after: Any, _depth: int = 0) -> bool:
+    """Whether ``after`` holds the same data as ``before`` (used to see whether an answer changed its inputs).
+
+    Arrays (of any backend, compared on the host) are the same when their shapes, dtypes and
+    entries are equal, NaN equal to NaN; numbers when equal (NaN equal to NaN); lists,
+    tuples and dicts item by item; dataclass instances and :func:`functools.partial`
+    objects field by field; other objects through their ``__dict__`` when they have one,
+    else with their own ``==``.  A change of type counts as a change.  What cannot be
+    compared (an object whose equality is identity, such as a random generator, an ``==``
+    that raises or gives no truth value, nesting deeper than :data:`MAX_DEPTH`) counts as
+    unchanged: this flags changes, it never invents them.
+
+    It lives here because the grading worker loads its own copy of this module before any
+    learner code runs and compares each case's inputs, decoded afresh, with the ones the
+    answer was given (the in-notebook check compares its deep copies the same way).
+    """
+    if before is after or _depth > MAX_DEPTH:
+        return True
+    if type(before) is not type(after):
+        return False
+    try:
+        if hasattr(before, "shape") and hasattr(before, "dtype") and not isinstance(before, type):
+            a, b = _host_array(before), _host_array(after)
+            if a.shape != b.shape or a.dtype != b.dtype:
+                return False
+            try:
+                return bool(np.array_equal(a, b, equal_nan=True))
+            except TypeError:  # equal_nan needs numbers
+                return bool(np.array_equal(a, b))
+        if isinstance(before, float | complex):
+            return before == after or (math.isnan(abs(before)) and math.isnan(abs(after)))
+        if isinstance(before, list | tuple):
+            return len(before) == len(after) and all(
+                same_data(x, y, _depth + 1) for x, y in zip(before, after, strict=True)
+            )
+        if isinstance(before, dict):
+            return before.keys() == after.keys() and all(same_data(before[k], after[k], _depth + 1) for k in before)
+        if isinstance(before, functools.partial):
+            return (
+                same_data(before.func, after.func, _depth + 1)
+                and same_data(before.args, after.args, _depth + 1)
+                and same_data(before.keywords, after.keywords, _depth + 1)
+            )
+        if dataclasses.is_dataclass(before) and not isinstance(before, type):
+            return all(
+                same_data(getattr(before, f.name, None), getattr(after, f.name, None), _depth + 1)
+                for f in dataclasses.fields(before)
+            )
+        if hasattr(before, "__dict__") and not callable(before):
+            return same_data(vars(before), vars(after), _depth + 1)
+        if type(before).__eq__ is object.__eq__:  # equality is identity: a copy cannot be told from a change
+            return True
+        equal = before == after
+    except RecursionError:
+        return True
+    except Exception:  # noqa: BLE001 - an object that cannot be compared is not called changed
+        return True
+    return bool(equal) if isinstance(equal, bool | np.bool_) else True

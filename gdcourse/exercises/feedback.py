@@ -9,22 +9,30 @@ Passing::
     ✔ 01.gd_step passed (3/3 cases) — 1 point
 
 Failing: the first failing case (its label, inputs, expected value and what came),
-what differs, the diagnosis when the answer behaves like a known mistake, and a
-pointer to ``hint(id)``.  Value and choice exercises never show the expected answer.
+what differs, the diagnosis when the answer behaves like a known mistake (or changed
+its inputs in place, naming them), how to get that case's exact inputs
+(``get(id).case(k).args``: the printed ones are rounded), and a pointer to
+``hint(id)``.  Value and choice exercises never show the expected answer.
+
+An answer that is not written yet gets one line instead: a stub that raises
+``NotImplementedError`` (or calls another exercise's stub, which is named), returns
+``...``, or has an empty body.
 """
 
 from __future__ import annotations
 
+import dis
 import inspect
 import re
 import textwrap
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
 from gdcourse.backend import to_numpy
-from gdcourse.exercises.core import Case, Exercise, Outcome, Verdict
+from gdcourse.exercises import codec
+from gdcourse.exercises.core import MUTATION_DIAGNOSIS, Case, Exercise, Outcome, Verdict, mutation_diagnosis
 from gdcourse.exercises.timelimit import CHECK_SECONDS_PER_CASE
 
 __all__ = ["Feedback", "evaluate", "format_value", "problem"]
@@ -131,10 +139,30 @@ def _feedback(verdict: Verdict, text: str) -> Feedback:
     return Feedback(**values, text=text, shown_in=_execution_count())
 
 
-def problem(exercise_id: str, message: str, *, max_points: float = 1.0, detail: str = "") -> Feedback:
-    """A failed :class:`Feedback` for an answer that could not be judged (no case was run)."""
-    verdict = Verdict(exercise_id, False, 0.0, max_points, detail=detail or message)
+def problem(
+    exercise_id: str, message: str, *, max_points: float = 1.0, detail: str = "", diagnosis: str | None = None
+) -> Feedback:
+    """A failed :class:`Feedback` for an answer that could not be judged (no case was run).
+
+    ``diagnosis`` is set when ``message`` explains a wrong answer (an answer in the wrong form), not
+    when the answer is missing ("not answered yet") or the checker failed.
+    """
+    verdict = Verdict(exercise_id, False, 0.0, max_points, detail=detail or message, diagnosis=diagnosis)
     return _feedback(verdict, textwrap.fill(f"✘ {exercise_id}: {message}", width=WIDTH, subsequent_indent="  "))
+
+
+def _option_meant(exercise: Exercise, answer: str) -> str | None:
+    """The one option whose text the learner wrote out ("underfitting", "θ"), if exactly one matches."""
+    text = answer.strip().lower()
+    if len(text) < 1:
+        return None
+    hits = []
+    for key, option in (exercise.choices or {}).items():
+        option = option.lower()
+        head = option.split(":", 1)[0].strip()
+        if text == head or (len(text) >= 4 and text in option) or (len(text) < 4 and text in head.split()):
+            hits.append(str(key).lower())
+    return hits[0] if len(hits) == 1 else None
 
 
 def _precheck(exercise: Exercise, answer: Any) -> Feedback | None:
@@ -169,41 +197,70 @@ def _precheck(exercise: Exercise, answer: Any) -> Feedback | None:
         options = "; ".join(f"{k}) {v}" for k, v in (exercise.choices or {}).items())
         valid = {str(k).strip().lower() for k in [*(exercise.choices or {}), *exercise.alternatives]}
         if not isinstance(answer, str):
-            return problem(
-                eid,
-                f"answer with the letter of one option, as a string, e.g. check({eid!r}, 'a'). Options: {options}.",
-                **pts,
-            )
+            why = f"answer with the letter of one option, as a string, e.g. check({eid!r}, 'a')."
+            return problem(eid, f"{why} Options: {options}.", diagnosis=why, **pts)
         if answer.strip().lower() not in valid:
-            return problem(
-                eid, f"{answer!r} is not one of the options; answer with a letter. Options: {options}.", **pts
-            )
+            named = sorted(set(re.findall(r"\b[a-z]\b", answer.lower())) & valid)
+            meant = _option_meant(exercise, answer)
+            if len(named) > 1:  # naming the wrong ones among them would tell which one is right
+                why = f"{answer!r} names several options ({', '.join(named)}): pick the one that is true."
+            elif meant is not None:
+                mistake = next((m for m in exercise.mistakes if str(m.answer).strip().lower() == meant), None)
+                why = f"{answer!r} is option {meant}'s idea: answer with its letter, check({eid!r}, {meant!r})."
+                if mistake is not None:
+                    why += f" But it is not right: {mistake.diagnosis}"
+            else:
+                why = f"{answer!r} is not one of the options; answer with one letter."
+            return problem(eid, f"{why} Options: {options}.", diagnosis=why, **pts)
     return None
 
 
 def _notes(got: Outcome) -> list[str]:
-    """Advice for common symptoms, used when no known mistake matched."""
+    """Advice for common symptoms, used when no known mistake matched.
+
+    No advice to call the function by hand after a timeout: that call would hang too.
+    """
     notes = []
     if got.error is None and got.value is None:
         notes.append("Your function returned None: did you forget `return`?")
+    if got.error is None and got.value is Ellipsis:
+        notes.append("Your function returned `...`, the placeholder of the exercise cell: replace it with your code.")
     error = got.error or ""
     if "bitwise_xor" in error or "for ^" in error:
         notes.append("In Python `^` is bitwise XOR; a power is written `**`, e.g. x ** 2.")
     if error.startswith("NameError"):
         notes.append("A name used in your function is not defined: a typo, or a cell above that was not run?")
-    if error:
+    if error.startswith(_UNSUPPORTED):
+        notes.append(
+            "Return numbers, arrays of numbers, strings, booleans or None, or lists, tuples and dicts of them: "
+            "that is what the checker (and the grader) can compare."
+        )
+    elif error and not error.startswith("TimeoutError"):
         notes.append("Call your function on these inputs yourself to see the full traceback.")
     return notes
 
 
+_UNSUPPORTED = "UnsupportedResult: "
+
+
 def _argument_names(exercise: Exercise, case: Case) -> list[str]:
-    try:
-        names = list(inspect.signature(exercise.reference).parameters)
-    except (TypeError, ValueError):
-        names = []
-    if len(names) < len(case.args):
-        names = [f"arg{i + 1}" for i in range(len(case.args))]
-    return names
+    return exercise.argument_names(case)
+
+
+def _diagnosis(exercise: Exercise, verdict: Verdict, case: Case | None, got: Outcome) -> str | None:
+    """The verdict's diagnosis; for an answer that changed its inputs, one that names them (the inputs are public)."""
+    if verdict.diagnosis != MUTATION_DIAGNOSIS or case is None or not got.mutated:
+        return verdict.diagnosis
+    by_name = dict(zip(exercise.argument_names(case), case.args, strict=False)) | dict(case.kwargs)
+    kinds = [_kind(by_name.get(n)) for n in got.mutated]
+    return mutation_diagnosis(got.mutated, kinds)
+
+
+def _kind(x: Any) -> str:
+    """A word for the kind of input ``x`` is, for the diagnosis of a changed input."""
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return "array"
+    return {list: "list", dict: "dict", tuple: "tuple"}.get(type(x), "value")
 
 
 def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: list[Outcome]) -> str:
@@ -226,9 +283,12 @@ def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: li
         lines.append(f"  {'inputs:':<11}" + ", ".join(shown))
         expected = exercise.outcomes(exercise.planted(exercise.reference), [case])[0]
         lines.append(f"  {'expected:':<11}" + format_value(expected.value))
-        lines.append(
-            _wrap("got:", f"an error — {got.error}") if got.error else f"  {'got:':<11}{format_value(got.value)}"
-        )
+        if got.error and got.error.startswith(_UNSUPPORTED):
+            lines.append(_wrap("got:", f"a value the checker cannot compare — {got.error[len(_UNSUPPORTED) :]}"))
+        elif got.error:
+            lines.append(_wrap("got:", f"an error — {got.error}"))
+        else:
+            lines.append(f"  {'got:':<11}{format_value(got.value)}")
         if not got.error and verdict.detail:
             lines.append(_wrap("problem:", verdict.detail))
     else:
@@ -241,20 +301,126 @@ def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: li
         lines.append(f"  {'your answer:':<13}" + text)
         # the detail of a wrong choice or a wrong number would give the answer away
         if exercise.kind == "value" and verdict.detail and "largest absolute error" not in verdict.detail:
-            lines.append(_wrap("problem:", verdict.detail))
-    if verdict.diagnosis:
-        lines.append(_wrap("diagnosis:", verdict.diagnosis))
+            if got.error and got.error.startswith(_UNSUPPORTED):
+                lines.append(_wrap("problem:", f"the checker cannot compare it — {got.error[len(_UNSUPPORTED) :]}"))
+            else:
+                lines.append(_wrap("problem:", verdict.detail))
+    diagnosis = _diagnosis(exercise, verdict, cases[index] if exercise.kind == "function" else None, got)
+    if diagnosis:
+        lines.append(_wrap("diagnosis:", diagnosis))
     else:
         lines += [_wrap("", note) for note in _notes(got)]
+    if exercise.kind == "function":
+        given = ".args and .kwargs give" if cases[index].kwargs else ".args gives"
+        exact = f"get({eid!r}).case({index + 1}){given} these inputs exactly (from gdcourse.exercises import get)."
+        lines.append(_wrap("", exact))
     lines.append(f"  Try hint({eid!r}).")
     return "\n".join(lines)
+
+
+def _empty_body(answer: Any) -> bool:
+    """Whether ``answer`` is a ``def`` whose body does nothing (``pass``, a docstring, comments, ``return None``).
+
+    Read from its bytecode (cheap, no source needed); lambdas are never "empty": ``lambda x: None``
+    is an answer, a wrong one.
+    """
+    code = getattr(answer, "__code__", None)
+    if code is None or code.co_name == "<lambda>":
+        return False
+    try:
+        ops = [(i.opname, i.argval) for i in dis.get_instructions(code)]
+    except Exception:  # noqa: BLE001 - an odd code object is simply not a stub
+        return False
+    ops = [op for op in ops if op[0] not in ("RESUME", "NOP", "CACHE")]
+    return ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
+
+
+def _stub(exercise: Exercise, answer: Any, outcomes: list[Outcome]) -> Feedback | None:
+    """Feedback for a function answer that is not written yet (or calls one that is not); ``None`` otherwise.
+
+    Three signs: a ``NotImplementedError`` raised in learner code (named after the function
+    that raised it, so a stub called by the answer is named, with the exercise to answer
+    first when it is one of this notebook's), every case returning ``...`` (a stub
+    ``return ...``), or an empty body returning ``None``.
+    """
+    eid, name, pts = exercise.id, _short_name(exercise.id), {"max_points": exercise.points}
+    write = "Replace `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run that cell, then this one."
+    stub = next((o for o in outcomes if (o.error or "").startswith("NotImplementedError") and o.raised_in), None)
+    if stub is not None:
+        raised = stub.raised_in
+        own = raised in (name, getattr(answer, "__name__", None)) or raised == "<lambda>"
+        if own:
+            return problem(
+                eid,
+                f"not answered yet — {name} still raises NotImplementedError. {write}",
+                **pts,
+                detail=f"raised {stub.error}",
+            )
+        other = _exercise_named(eid, raised)
+        first = f"answer {other} first, run its cell, then this one." if other else f"write {raised} first."
+        return problem(
+            eid,
+            f"{raised} (called by {name}) still raises NotImplementedError — {first}",
+            **pts,
+            detail=f"raised {stub.error}",
+        )
+    if outcomes and all(o.error is None and o.value is Ellipsis for o in outcomes):
+        return problem(
+            eid,
+            f"not answered yet — {name} still returns `...`. Replace it with your code, run that cell, then this one.",
+            **pts,
+        )
+    if outcomes and all(o.error is None and o.value is None for o in outcomes) and _empty_body(answer):
+        return problem(
+            eid,
+            f"not answered yet — the body of {name} is empty (it only passes and returns None). Write your code "
+            "there, run that cell, then this one.",
+            **pts,
+        )
+    return None
+
+
+def _exercise_named(exercise_id: str, function: str) -> str | None:
+    """The id of this notebook's exercise whose answer is a function called ``function``, if one is registered.
+
+    Looks in the registry only (this notebook's catalog module is loaded: ``exercise_id`` came from it),
+    never loads the rest of the catalog, which takes seconds.
+    """
+    from gdcourse import exercises  # the registry imports this module
+
+    candidate = f"{exercise_id.split('.', 1)[0]}.{function}"
+    return candidate if candidate != exercise_id and candidate in exercises._REGISTRY else None
+
+
+def _as_graded(outcome: Outcome) -> Outcome:
+    """``outcome`` with its value as the grader would receive it (:func:`gdcourse.exercises.codec.round_trip`).
+
+    A value the codec cannot carry becomes the error the grading worker records for it
+    (``UnsupportedResult: ...``); any other error while encoding is reported as the
+    worker would report it, as an error of the answer.  The value itself is kept beside
+    the error, for feedback to show what the learner gave.
+    """
+    if outcome.error is not None:
+        return outcome
+    try:
+        return replace(outcome, value=codec.round_trip(outcome.value))
+    except codec.CodecError as err:
+        return replace(outcome, error=f"{_UNSUPPORTED}{err}")
+    except RecursionError:
+        return replace(outcome, error=f"{_UNSUPPORTED}value is nested too deeply")
+    except Exception as err:  # noqa: BLE001 - a learner's object may break while being encoded
+        return replace(outcome, error=f"{type(err).__name__}: {err}")
 
 
 def evaluate(exercise: Exercise, answer: Any) -> Feedback:
     """Judge ``answer`` on the public cases of ``exercise`` and render the result; never raises.
 
     Errors raised by the learner's code are part of the verdict; an error in the
-    checker itself (a bug in gdcourse) is reported as such.
+    checker itself (a bug in gdcourse) is reported as such.  The values the answer
+    returned are judged as the grader would receive them, after a round trip through
+    :mod:`gdcourse.exercises.codec`, so the self-check and the grader give the same
+    verdict (a ``Fraction`` is a float to both, a value the grader cannot receive fails
+    in both).
     """
     early = _precheck(exercise, answer)
     if early is not None:
@@ -270,17 +436,11 @@ def evaluate(exercise: Exercise, answer: Any) -> Feedback:
         return problem(
             exercise.id, f"the checker could not run ({type(err).__name__}: {err}).", max_points=exercise.points
         )
-    stub = next((o for o in outcomes if (o.error or "").startswith("NotImplementedError")), None)
-    if exercise.kind == "function" and stub is not None:
-        name = _short_name(exercise.id)
-        return problem(
-            exercise.id,
-            f"not answered yet — {name} still raises NotImplementedError. Replace "
-            "`# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run that cell, "
-            "then this one.",
-            max_points=exercise.points,
-            detail=f"raised {stub.error}",
-        )
+    if exercise.kind == "function":
+        stub = _stub(exercise, answer, outcomes)
+        if stub is not None:
+            return stub
+    outcomes = [_as_graded(o) for o in outcomes]  # judge what the grader would receive
     try:
         verdict = exercise.assess(cases, outcomes)
         return _feedback(verdict, render(exercise, verdict, cases, outcomes))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gdcourse.exercises import codec
-from gdcourse.exercises.core import Case, Exercise, Outcome
+from gdcourse.exercises.core import MUTATION_DIAGNOSIS, Case, Exercise, Outcome
 from gdcourse.grading.report import safe_detail
 
 __all__ = ["GradingError", "Plan", "judge", "make_plan", "secret_digest"]
@@ -94,6 +95,24 @@ def make_plan(exercises: Sequence[Exercise], secret: str) -> Plan:
     return Plan(tuple(exercises), cases, wire)
 
 
+_MUTATED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+_MAX_MUTATED = 16
+
+
+def _mutated(item: dict[str, Any]) -> tuple[str, ...]:
+    """The inputs a worker says the answer changed: a list of at most 16 short identifiers, else nothing.
+
+    Anything else (not a list, a name that is not a short identifier, too many) is ignored as a
+    whole: the names reach only the journal's raw detail (feedback says "changed an input in place").
+    """
+    names = item.get("mutated")
+    if not isinstance(names, list) or len(names) > _MAX_MUTATED:
+        return ()
+    if not all(isinstance(n, str) and _MUTATED_NAME.fullmatch(n) for n in names):
+        return ()
+    return tuple(dict.fromkeys(names))
+
+
 def _outcomes(message: dict[str, Any]) -> list[Outcome]:
     """Decode a worker's outcomes as plain data (never code); anything malformed is an error outcome."""
     items = message.get("outcomes")
@@ -103,12 +122,24 @@ def _outcomes(message: dict[str, Any]) -> list[Outcome]:
             out.append(Outcome(error=item["error"][:500]))
         elif isinstance(item, dict) and "value" in item:
             try:
-                out.append(Outcome(value=codec.decode(item["value"])))
+                out.append(Outcome(value=codec.decode(item["value"]), mutated=_mutated(item)))
             except (codec.CodecError, RecursionError, ValueError, TypeError) as err:
                 out.append(Outcome(error=f"UnsupportedResult: {err}"[:500]))
         else:
             out.append(Outcome(error="UnsupportedResult: malformed outcome"))
     return out
+
+
+def _authored(exercise: Exercise, diagnosis: str | None) -> str | None:
+    """``diagnosis`` when the course's authors wrote it (a planted mistake's, or the in-place one), else ``None``.
+
+    A computed diagnosis (:mod:`gdcourse.exercises.diagnosis`) names counts and shapes of what the
+    learner's code returned: in the self-check that is useful, in graded feedback it would be a channel
+    for hidden inputs, so graded feedback keeps to the fixed texts.
+    """
+    if diagnosis == MUTATION_DIAGNOSIS or diagnosis in {m.diagnosis for m in exercise.mistakes}:
+        return diagnosis
+    return None
 
 
 def judge(exercise: Exercise, cases: list[Case], message: dict[str, Any] | None, status: str) -> dict[str, Any]:
@@ -142,7 +173,7 @@ def judge(exercise: Exercise, cases: list[Case], message: dict[str, Any] | None,
         case_index=verdict.case_index,
         case_label=verdict.case_label,
         detail="" if verdict.passed else safe_detail(verdict.detail),
-        diagnosis=verdict.diagnosis,
+        diagnosis=_authored(exercise, verdict.diagnosis),
         raw=verdict.detail[:500],
     )
     return record

@@ -68,6 +68,12 @@ _DIFFERENCES = [
     (re.compile(r"expected a sequence of \d+ items, got .*"), "not a sequence"),
     (re.compile(r"expected \d+ items, got \d+"), "wrong number of items"),
     (re.compile(r"expected results for \d+ cases, got \d+"), "wrong number of results"),
+    (re.compile(r"changed its inputs? .* in place"), "changed an input in place"),
+    (re.compile(r"close to the expected value\b.*"), "close to the expected value"),
+    (
+        re.compile(r"(a complex number, expected a real one|complex numbers .*, expected real ones)"),
+        "complex numbers, expected real ones",
+    ),
 ]
 DIFFERENCES = (*(text for _, text in _DIFFERENCES), "wrong value")
 """Every kind of difference feedback may name (besides "raised ...")."""

@@ -263,9 +263,16 @@ def _exercise(
     The answer is the one captured at the graded check (``spec["site"]``; any check
     of the id when the grader named none), else ``spec["expression"]`` evaluated
     in the final namespace.
+
+    For a function exercise, each case's inputs are decoded afresh from ``spec["cases"]``
+    before the call and compared with the ones the answer was given after it
+    (``codec.same_data``, as :meth:`Exercise.outcomes` compares its copies); the inputs
+    that changed go in the outcome as ``"mutated"``: positional ones as ``"arg1"``,
+    ``"arg2"``... (the judge names them), keyword ones by their keyword.
     """
     exercise_id, kind, expression = spec["id"], spec["kind"], spec.get("expression")
-    encode, codec_error = codec.encode, codec.CodecError
+    encode, decode, same_data, codec_error = codec.encode, codec.decode, codec.same_data, codec.CodecError
+    wire = spec.get("cases") or []
     key = (exercise_id, spec.get("site") or None)
     if key in captures:
         source = "check"
@@ -286,13 +293,24 @@ def _exercise(
                 raise
             except BaseException as err:  # noqa: BLE001
                 answer, failure = None, _describe(err)
-        for args, kwargs in cases:
+        for index, (args, kwargs) in enumerate(cases):
             if failure is not None:
                 outcomes.append({"error": failure})
                 continue
             try:
+                before = None
+                if kind == "function" and index < len(wire):
+                    before = (decode(wire[index]["args"], refs=True), decode(wire[index]["kwargs"], refs=True))
                 value = answer(*args, **kwargs) if kind == "function" else answer
-                outcomes.append({"value": encode(value)})
+                outcome: dict[str, Any] = {"value": encode(value)}
+                if before is not None:
+                    mutated = [
+                        f"arg{i + 1}" for i, a in enumerate(before[0]) if i >= len(args) or not same_data(a, args[i])
+                    ]
+                    mutated += [k for k, v in before[1].items() if k not in kwargs or not same_data(v, kwargs[k])]
+                    if mutated:
+                        outcome["mutated"] = mutated
+                outcomes.append(outcome)
             except _Timeout:
                 raise
             except codec_error as err:

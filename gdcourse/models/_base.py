@@ -31,8 +31,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from gdcourse import optim
-from gdcourse.backend import array_namespace, to_numpy
+from gdcourse import divergence, optim
+from gdcourse.backend import array_namespace, dtype_of, to_numpy
 from gdcourse.data import train_val_split
 from gdcourse.descent import DivergenceError
 from gdcourse.regularization import EarlyStopping, penalty_strengths, soft_threshold
@@ -45,7 +45,13 @@ Array = Any
 CURVATURE_STEP_RULES = ("gd", "sgd", "heavy_ball", "nesterov")
 
 #: Declare divergence when the objective exceeds this factor times its starting value (as in ``descent``).
-DIVERGENCE_FACTOR = 1e6
+DIVERGENCE_FACTOR = divergence.DIVERGENCE_FACTOR
+
+#: The estimators' own sentence, added to the verdict of :mod:`gdcourse.divergence` when the learning rate is blamed.
+DIVERGENCE_HINT = (
+    "For an estimator: pass a smaller lr (or lr='auto'), and standardise the features "
+    "(e.g. Pipeline([('scale', StandardScaler()), ('model', ...)]))"
+)
 
 
 @dataclass
@@ -208,8 +214,12 @@ COMMON_ATTRIBUTES = """
     Data that are NumPy arrays (or lists, pandas frames, ...) are validated by scikit-learn and the
     model trains in NumPy; arrays of another array-API library (CuPy, torch, ``array_api_strict``) are
     checked with array-API calls and the whole fit runs in that library, on the data's device.
+    NaN or inf in ``X`` or ``y`` is refused before training, with the count and the first position.
     Divergence (a non-finite objective or weights, or an objective grown a millionfold) raises
-    :class:`gdcourse.descent.DivergenceError` naming the epoch.
+    :class:`gdcourse.descent.DivergenceError` naming the epoch and the cause, as decided by
+    :func:`gdcourse.divergence.classify` for every loop of the course (a learning rate too large, or a
+    numerical problem such as ``eps=0`` on an all-zero feature); a run that ends ``max_epochs`` far above
+    its starting objective warns with :class:`gdcourse.divergence.UnstableRunWarning`.
 """
 
 
@@ -355,6 +365,8 @@ class LinearGDModel(BaseEstimator):
     def fit(self, X: Any, y: Any) -> LinearGDModel:
         """Train by gradient descent on ``X`` (n_samples, n_features) and ``y`` (n_samples,); return ``self``."""
         p = self._check_params()
+        divergence.check_data("X", X)
+        divergence.check_data("y", y)
         X, y = check_fit_data(self, X, y, classifier=self._is_classifier)
         xp = array_namespace(X)
         T, k = self._encode_targets(y, X)
@@ -432,7 +444,7 @@ class LinearGDModel(BaseEstimator):
 
         record(W, b)
         obj0, g0 = curves["objective"][0], curves["grad_norm"][0]
-        bound = DIVERGENCE_FACTOR * max(1.0, abs(obj0))
+        eps, dtype = divergence.optimizer_eps(opt), dtype_of(X)
         params = [W, b] if self.fit_intercept else [W]
         stopper = None
         if self.early_stopping:
@@ -460,16 +472,13 @@ class LinearGDModel(BaseEstimator):
             if self.fit_intercept:
                 b = params[1]
             record(W, b)
-            obj = curves["objective"][-1]
-            if not math.isfinite(obj) or obj > bound:  # non-finite weights make the objective NaN too
-                what = "is no longer finite" if not math.isfinite(obj) else f"grew to {obj:.3g}"
-                lr_text = f" (η={curves['lr'][-1]:.3g})" if math.isfinite(curves["lr"][-1]) else ""
-                message = (
-                    f"{name} diverged at epoch {epoch}: the training objective {what}. The learning rate{lr_text} "
-                    "is too large for the curvature of this problem; try a smaller lr (or lr='auto'), and "
-                    "standardise the features (e.g. Pipeline([('scale', StandardScaler()), ('model', ...)]))."
-                )
-                raise DivergenceError(message, self._history(curves, "diverged", message, None))  # type: ignore[arg-type]
+            obj = curves["objective"][-1]  # non-finite weights make the objective NaN too
+            problem = divergence.classify(
+                curves["objective"], True, epoch, curves["lr"][-1], dtype, eps=eps, unit="epoch", hint=DIVERGENCE_HINT
+            )
+            if problem is not None:
+                message = f"{name} {problem.message}"
+                raise DivergenceError(message, self._history(curves, "diverged", message, None), problem)
             if plateau is not None:
                 plateau(curves["val"][-1] if self.early_stopping else obj)
             if stopper is not None and stopper.update(curves["val"][-1], params):
@@ -491,7 +500,11 @@ class LinearGDModel(BaseEstimator):
                 )
                 break
         else:
-            if smooth and self.tol is not None:
+            unstable = divergence.warn_if_unstable(
+                obj0, curves["objective"][-1], step=p["max_epochs"], lr=curves["lr"][-1], unit="epoch",
+                hint=DIVERGENCE_HINT, stacklevel=3,
+            )
+            if unstable is None and smooth and self.tol is not None:
                 noise = " (minibatch gradients are noisy: decay lr or enlarge batch_size)" if batch else ""
                 warnings.warn(
                     f"{name} did not converge in max_epochs={p['max_epochs']} epochs: the gradient norm is still "

@@ -19,12 +19,15 @@ import contextlib
 import html
 import io
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+from gdcourse.divergence import UnstableRunWarning
 
 __all__ = ["WARN_COLOR", "Explorer", "check_range", "figure_output", "log_slider", "new_or_cleared"]
 
@@ -156,7 +159,9 @@ class Explorer(widgets.VBox):
 
     def start(self, *controls: widgets.Widget) -> None:
         """Draw once (:meth:`update`), then rerun :meth:`_on_change` whenever one of ``controls`` changes value."""
-        self.update()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnstableRunWarning)
+            self.update()
         for control in controls:
             control.observe(self._on_change, names="value")
 
@@ -177,9 +182,15 @@ class Explorer(widgets.VBox):
         self.status.value = f"<b{style}>{html.escape(text)}</b>"
 
     def guarded(self, action: Callable[[], object]) -> None:
-        """Run ``action``; an exception is shown in the status line instead (a callback has no caller to raise to)."""
+        """Run ``action``; an exception is shown in the status line instead (a callback has no caller to raise to).
+
+        An :class:`~gdcourse.divergence.UnstableRunWarning` is silenced: an explorer shows the run in its
+        figure and says in its status line that it diverges.
+        """
         try:
-            action()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnstableRunWarning)
+                action()
         except Exception as err:  # noqa: BLE001 - a widget callback has no caller to raise to: show it
             self.set_status(f"error: {err}", warn=True)
 

@@ -10,9 +10,11 @@ Conventions for authors:
 - Cases are drawn from the ``rng`` passed to ``make_cases`` and moved to the
   active backend with :func:`gdcourse.backend.asarray`; references and planted
   mistakes use only operators or ``array_namespace(x)``, so they run on every backend.
-- ``solution`` is source code that defines the exercise's short name (the part of
-  the id after the dot), e.g. ``def gd_step(...)`` or ``max_stable_lr = 2 / 4``;
-  a test executes it and checks that the defined answer passes.
+- ``solution`` is source code a learner can paste in place of the exercise cell:
+  a function exercise's solution defines the function named after the id's short
+  name (``def gd_step(...)``); a value or choice exercise's solution assigns
+  ``answer`` (``answer = 2 / 4``), the name its check cell passes.  A test executes
+  each solution and checks that the check cell's name is defined and passes.
 - Every planted mistake's diagnosis teaches: it says what the answer did and why
   that is wrong, never only "wrong".
 - A solution that calls array functions starts with :data:`XP_PREAMBLE`, as the

@@ -72,7 +72,7 @@ PICK_LR = Exercise(
         "In the update, which symbol multiplies the gradient?",
     ),
     solution=(
-        "pick_lr = 'b'  # η (eta) is the learning rate: it multiplies the gradient ∇J in θ ← θ − η∇J(θ).\n"
+        "answer = 'b'  # η (eta) is the learning rate: it multiplies the gradient ∇J in θ ← θ − η∇J(θ).\n"
         "# θ are the parameters being learned, J is the cost, ∇J its gradient.\n"
     ),
     mistakes=(

@@ -40,7 +40,8 @@ def _gd_step_cases(rng: np.random.Generator) -> list[Case]:
     return [
         case((3,), round(float(rng.uniform(0.05, 0.5)), 3), "a vector of 3 parameters"),
         case((2, 2), round(float(rng.uniform(0.05, 0.5)), 3), "a 2×2 matrix of parameters"),
-        case((1,), round(float(rng.uniform(1.2, 2.0)), 3), "one parameter, learning rate above 1"),
+        # a 0-d array: answers that loop or zip over the entries of theta break here
+        case((), round(float(rng.uniform(1.2, 2.0)), 3), "one parameter as a 0-d array, learning rate above 1"),
     ]
 
 
@@ -243,13 +244,13 @@ MAX_STABLE_LR = Exercise(
         "the largest learning rate η for which GD converges (the limit, as a number)"
     ),
     reference=lambda: 2 / 4,
-    rtol=1e-3,
+    digits=3,
     hints=(
         "Along one eigen-direction with curvature λ, one GD step multiplies the distance to the minimum by (1 − ηλ).",
         "GD converges when |1 − ηλ| < 1 for every curvature λ. Which λ, 4 or 3, gives the tighter limit on η?",
         "Solve |1 − 4η| < 1 for η: the limit is 2/L.",
     ),
-    solution="max_stable_lr = 2 / 4  # 2/L with L = 4, the largest curvature: |1 - 4η| < 1  ⇔  0 < η < 1/2\n",
+    solution="answer = 2 / 4  # 2/L with L = 4, the largest curvature: |1 - 4η| < 1  ⇔  0 < η < 1/2\n",
     mistakes=(
         Mistake(
             "one_over_L",
@@ -280,6 +281,14 @@ MAX_STABLE_LR = Exercise(
             "still converges (2/L).",
             lambda: 2 / 7,
         ),
+        # Notebook 01 §5 writes the bowl as ½(θ − θ*)ᵀA(θ − θ*): a curvature is twice the coefficient of θᵢ²,
+        # and J = 2θ₁² + 1.5θ₂² invites reading L = 2 off the formula instead of the Hessian's 4.
+        Mistake(
+            "coefficient_as_curvature",
+            "2/2 = 1 takes L from J's coefficient 2. The curvature is the second derivative: d²(2θ₁²)/dθ₁² = 4, "
+            "the Hessian's entry (a bowl ½Lθ² has coefficient L/2). With L = 4 the limit is 2/L.",
+            lambda: 2 / 2,
+        ),
     ),
 )
 
@@ -307,7 +316,7 @@ DIAGNOSE_CURVE = Exercise(
         "A climbing update gives θ ← (1 + ηL)θ: θ would stay on one side.",
     ),
     solution=(
-        "diagnose_curve = 'c'  # the learning rate is too large\n"
+        "answer = 'c'  # the learning rate is too large\n"
         "# θ ← (1 − ηL)θ: switching sides means 1 − ηL < 0, growing means |1 − ηL| > 1, i.e. η > 2/L.\n"
         "# A sign bug (θ ← (1 + ηL)θ) also grows the loss, but θ would move away on one side only.\n"
     ),

@@ -204,7 +204,24 @@ def _standardize_cases(rng: np.random.Generator) -> list[Case]:
         case(int(rng.integers(10, 16)), int(rng.integers(4, 7)), 2, "two features, a small validation set"),
         case(int(rng.integers(16, 25)), int(rng.integers(5, 9)), 3, "three features on different scales"),
         case(int(rng.integers(6, 9)), int(rng.integers(3, 5)), 2, "few training samples"),
+        _far_from_zero_float32(rng),
     ]
+
+
+def _far_from_zero_float32(rng: np.random.Generator) -> Case:
+    """float32 features in the thousands that vary by a few units, where E[x²] − E[x]² loses every digit.
+
+    Whole numbers and 8 training rows: the mean, the deviations and their squares are exact in float32, only
+    the square root and the division round, so every correct answer (float32 or float64) agrees to ~1e-7.
+    """
+    p = 2
+    offsets = 5000.0 + 1000.0 * rng.permutation(4)[:p] + rng.integers(0, 500, size=p)  # no two columns close
+    while True:  # no constant column (in either set), so every planted mistake stays finite
+        X_train = offsets + rng.integers(-6, 7, size=(8, p))
+        X_val = offsets + rng.integers(-9, 10, size=(int(rng.integers(3, 6)), p))
+        if np.all(np.ptp(X_train, axis=0) > 0) and np.all(np.ptp(X_val, axis=0) > 0):
+            return Case((asarray(X_train, dtype="float32"), asarray(X_val, dtype="float32")),
+                        label="float32 features far from zero with a small spread")
 
 
 def _val_own_stats(X_train, X_val):
@@ -350,7 +367,7 @@ CONDITION_NUMBER = Exercise(
         "Hessian of J(w, b) = (1/n) Σ (w x_i + b − y_i)²"
     ),
     reference=lambda: _LAMBDA_MAX / _LAMBDA_MIN,
-    rtol=1e-3,
+    digits=3,
     hints=(
         "The Hessian is H = 2 [[mean(x²), mean(x)], [mean(x), 1]]. The factor 2 scales both eigenvalues, so it "
         "does not change κ.",
@@ -361,7 +378,7 @@ CONDITION_NUMBER = Exercise(
     solution=(
         "import numpy as np\n\n"
         "eigenvalues = np.linalg.eigvalsh(np.array([[10.0, 3.0], [3.0, 1.0]]))  # H/2, mean(x²) = 1 + 3²\n"
-        "condition_number = eigenvalues.max() / eigenvalues.min()               # ≈ 119\n"
+        "answer = eigenvalues.max() / eigenvalues.min()               # ≈ 119\n"
     ),
     mistakes=(
         Mistake(
@@ -394,6 +411,15 @@ CONDITION_NUMBER = Exercise(
             "The top-left entry is the mean of x², which is sd² + mean² = 10, not the variance 1: with "
             "[[1, 3], [3, 1]] the 'Hessian' has a negative eigenvalue, which a sum of squares cannot have.",
             lambda: -2.0,
+        ),
+        # The same misconception computed as the notebook's own cell computes κ (np.linalg.cond): the 2-norm
+        # condition number is |λmax / λmin| = |4 / −2|, so the negative eigenvalue goes unnoticed.
+        Mistake(
+            "variance_on_diagonal_cond",
+            "2 is np.linalg.cond of [[1, 3], [3, 1]], with the variance 1 where mean(x²) belongs. That matrix has "
+            "eigenvalues 4 and −2 (cond reports |4/−2|), and a Hessian of a sum of squares cannot have a negative "
+            "eigenvalue. The top-left entry is mean(x²) = sd² + mean² = 1 + 9 = 10.",
+            lambda: 2.0,
         ),
     ),
 )

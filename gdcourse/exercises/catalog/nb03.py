@@ -59,7 +59,25 @@ def _log_loss_cases(rng: np.random.Generator) -> list[Case]:
         case(int(rng.integers(6, 10)), 2, 0.5, "a few samples, 2 features, small weights"),
         case(int(rng.integers(12, 20)), 3, 2.0, "more samples, 3 features, confident predictions"),
         case(int(rng.integers(25, 40)), 4, 1.0, "a larger data set, 4 features"),
+        _saturated_float32(rng),
     ]
+
+
+def _saturated_float32(rng: np.random.Generator) -> Case:
+    """float32 scores xᵀw of a few hundred in size, some beyond ±710: σ is exactly 0 or 1 in float32.
+
+    exp(z) overflows there (also in float64 beyond 710), so exp(z)/(1 + exp(z)) gives NaN, and so does the
+    unsimplified chain rule (−y/p + (1 − y)/(1 − p))·p(1 − p).  Whole-number X, 8 samples: the result is exact.
+    """
+    n, p = 8, 3
+    w = 150.0 * rng.choice([-2.0, -1.0, 1.0, 2.0], size=p)
+    while True:
+        X = rng.integers(-3, 4, size=(n, p)).astype(float)
+        z = X @ w
+        y = rng.permutation(np.repeat([0.0, 1.0], n // 2))  # both classes; some predictions confidently wrong
+        if np.all(z != 0) and z.max() > 710 and z.min() < -710 and np.any((z > 0) != (y > 0)):
+            return Case((asarray(X, dtype="float32"), asarray(y, dtype="float32"), asarray(w, dtype="float32")),
+                        label="float32 inputs, scores so large that σ(z) is exactly 0 or 1")
 
 
 def _sign_flipped(X: Any, y: Any, w: Any) -> Any:
@@ -288,7 +306,7 @@ SUPPORT_VECTORS = Exercise(
         "Misclassified points have y z < 0 < 1: they are inside (beyond) the margin and pull on w as hard as any.",
     ),
     solution=(
-        "support_vectors = 'c'  # every point with y·z ≤ 1: on the margin (B), inside it (C) and misclassified (D)\n"
+        "answer = 'c'  # every point with y·z ≤ 1: on the margin (B), inside it (C) and misclassified (D)\n"
     ),
     mistakes=(
         Mistake(

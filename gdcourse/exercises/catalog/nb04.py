@@ -41,7 +41,7 @@ W0, X0, B0, T0 = 0.5, 3.0, -0.5, 1.0
 def _neuron(*, outer: float = 2.0, inner: str = "1-y^2", dz_dw: float = X0, sign: float = 1.0) -> float:
     """∂L/∂w for L = (tanh(wx + b) − t)², with switches that plant the known mistakes."""
     y = math.tanh(W0 * X0 + B0)
-    local = {"1-y^2": 1 - y**2, "1": 1.0, "1-y": 1 - y, "1-z^2": 1 - (W0 * X0 + B0) ** 2}[inner]
+    local = {"1-y^2": 1 - y**2, "1": 1.0, "1-y": 1 - y, "1-z^2": 1 - (W0 * X0 + B0) ** 2, "y(1-y)": y * (1 - y)}[inner]
     return outer * sign * (y - T0) * local * dz_dw
 
 
@@ -50,7 +50,7 @@ CHAIN_RULE = Exercise(
     kind="value",
     title="L = (tanh(w·x + b) − t)² at w = 0.5, x = 3, b = −0.5, t = 1: the derivative ∂L/∂w (a number)",
     reference=lambda: _neuron(),
-    rtol=1e-4,
+    digits=4,
     hints=(
         "Name the intermediate values: z = w·x + b, y = tanh(z), L = (y − t)². Then ∂L/∂w = ∂L/∂y · ∂y/∂z · ∂z/∂w.",
         "The three local derivatives: ∂L/∂y = 2(y − t), ∂y/∂z = 1 − tanh²(z) = 1 − y², ∂z/∂w = x.",
@@ -60,7 +60,7 @@ CHAIN_RULE = Exercise(
         "import math\n\n"
         "z = 0.5 * 3 - 0.5                              # forward: z = w x + b = 1\n"
         "y = math.tanh(z)                               # y = tanh(z)\n"
-        "chain_rule = 2 * (y - 1) * (1 - y**2) * 3      # ∂L/∂y · ∂y/∂z · ∂z/∂w\n"
+        "answer = 2 * (y - 1) * (1 - y**2) * 3      # ∂L/∂y · ∂y/∂z · ∂z/∂w\n"
     ),
     mistakes=(
         Mistake(
@@ -89,6 +89,22 @@ CHAIN_RULE = Exercise(
             "tanh_derivative_at_z",
             "The derivative of tanh is 1 − tanh²(z), the square of the *output* y = tanh(z), not 1 − z² of the input.",
             lambda: _neuron(inner="1-z^2"),
+        ),
+        # Notebook 04 §2: "a `*` node swaps: each input receives the incoming gradient times the *other* input";
+        # multiplying by w itself is the slip that rule of thumb is there to prevent.
+        Mistake(
+            "dz_dw_is_w",
+            "∂z/∂w is x, not w: z = w·x + b is a product, and a `*` node swaps — each factor receives the incoming "
+            "gradient times the *other* factor. Multiply by x = 3, not by w = 0.5.",
+            lambda: _neuron(dz_dw=W0),
+        ),
+        # The course's networks put tanh hidden units next to a sigmoid output (the XOR network of §4), and the
+        # two local derivatives are easily swapped: σ' = σ(1 − σ) written with the output, like tanh' = 1 − y².
+        Mistake(
+            "sigmoid_derivative",
+            "y(1 − y) is the derivative of the sigmoid, σ' = σ(1 − σ), written with its output. This neuron uses "
+            "tanh, whose derivative written with its output is 1 − tanh²(z) = 1 − y².",
+            lambda: _neuron(inner="y(1-y)"),
         ),
     ),
 )

@@ -166,14 +166,14 @@ GRAD_VARIANCE = Exercise(
         "(one batch of a shuffled epoch, drawn without replacement): the expected E‖g_B − ∇J‖²"
     ),
     reference=lambda: SIGMA2 / B * (N - B) / (N - 1),
-    rtol=1e-4,
+    digits=4,
     hints=(
         "Drawn with replacement, the average of B independent gradients has variance σ²/B.",
         "Without replacement the B examples are distinct, and a batch of all n examples would have no "
         "noise at all: the variance is multiplied by the finite-population factor (n − B)/(n − 1).",
         "12/10 × 90/99.",
     ),
-    solution="grad_variance = 12 / 10 * (100 - 10) / (100 - 1)  # σ²/B × (n − B)/(n − 1) = 1.0909…\n",
+    solution="answer = 12 / 10 * (100 - 10) / (100 - 1)  # σ²/B × (n − B)/(n − 1) = 1.0909…\n",
     mistakes=(
         Mistake(
             "no_correction",
@@ -211,6 +211,15 @@ GRAD_VARIANCE = Exercise(
             "(n − B)/(n − 1) ≤ 1, which reaches 0 at B = n.",
             lambda: SIGMA2 / B * (N - 1) / (N - B),
         ),
+        # Notebook 05 §5 ("four times the batch, a quarter of the variance"): averaging B gradients divides the
+        # variance by B; keeping only the finite-population factor forgets what the batch is for.
+        Mistake(
+            "batch_ignored",
+            "That is σ² · (n − B)/(n − 1): the division by B is missing. The batch gradient is an *average* of B "
+            "examples' gradients, and averaging B terms divides their variance by B (four times the batch, a "
+            "quarter of the variance); the finite-population factor then shrinks it a little more.",
+            lambda: SIGMA2 * (N - B) / (N - 1),
+        ),
     ),
 )
 
@@ -238,7 +247,7 @@ FIX_DIVERGENCE = Exercise(
         "Along the steepest direction one step multiplies the error by 1 − ηL = 1 − 2.4 = −1.4.",
     ),
     solution=(
-        "fix_divergence = 'c'  # η = 1.2 > 2/L = 1: even the full batch diverges; no batch size fixes that\n"
+        "answer = 'c'  # η = 1.2 > 2/L = 1: even the full batch diverges; no batch size fixes that\n"
     ),
     mistakes=(
         Mistake(

@@ -85,6 +85,11 @@ def _sutskever(theta, v, grad, lr, beta):
     return theta + v, v
 
 
+def _step_form_positive(theta, v, grad, lr, beta):
+    v = beta * v + lr * grad
+    return theta - v, v
+
+
 def _swapped(theta, v, grad, lr, beta):
     theta, v = momentum_step(theta, v, grad, lr, beta)
     return v, theta
@@ -147,6 +152,16 @@ MOMENTUM_STEP = Exercise(
             "downhill). It is the same method, but here v is the running sum of gradients without η: "
             "v ← βv + ∇J, θ ← θ − ηv, and the v you return must be that sum.",
             _sutskever,
+        ),
+        # Notebook 06's box on momentum's forms ("their velocities differ only by constant factors ... ask which v
+        # is meant"): the step form is also written with v pointing uphill, v ← βv + η∇J, θ ← θ − v, which is
+        # the Sutskever form above with the opposite sign of v.
+        Mistake(
+            "step_form_uphill",
+            "You folded η into the velocity, v ← βv + η∇J, θ ← θ − v: the step form of momentum (Sutskever's, with "
+            "v pointing uphill). The same method, but here v is the running sum of gradients without η: "
+            "v ← βv + ∇J, θ ← θ − ηv, and the v you return must be that sum.",
+            _step_form_positive,
         ),
         Mistake(
             "swapped",
@@ -283,18 +298,19 @@ OPTIMAL_BETA = Exercise(
     kind="value",
     title="the best heavy-ball momentum β (Polyak's optimum) for a quadratic with condition number κ = 49",
     reference=lambda: ((7 - 1) / (7 + 1)) ** 2,
-    rtol=1e-3,
+    digits=3,
     hints=(
         "The best heavy ball contracts the error by (√κ − 1)/(√κ + 1) per step, and with complex roots the "
         "contraction is √β.",
         "So β is the square of that rate. What is √49?",
         "β* = ((√κ − 1)/(√κ + 1))² = (6/8)².",
     ),
-    solution="optimal_beta = ((7 - 1) / (7 + 1)) ** 2  # ((√κ-1)/(√κ+1))² with √49 = 7: 0.5625\n",
+    solution="answer = ((7 - 1) / (7 + 1)) ** 2  # ((√κ-1)/(√κ+1))² with √49 = 7: 0.5625\n",
     mistakes=(
         Mistake(
             "rate_not_beta",
-            "0.75 = (√κ−1)/(√κ+1) is the rate heavy ball reaches, √β; the momentum itself is its square.",
+            "0.75 = (√κ−1)/(√κ+1) is the rate heavy ball reaches, √β (and the β of Nesterov's textbook "
+            "parameters); Polyak's heavy-ball momentum is its square.",
             lambda: (7 - 1) / (7 + 1),
         ),
         Mistake(
@@ -319,6 +335,20 @@ OPTIMAL_BETA = Exercise(
             "0.9 is the popular default, not the optimum for κ = 49: too much momentum here, the error would ring "
             "and shrink only like √0.9 ≈ 0.95 per step.",
             lambda: 0.9,
+        ),
+        # The hints say the contraction is √β, so β = rate²; inverting that the wrong way takes the root.
+        Mistake(
+            "root_not_square",
+            "≈ 0.866 is √0.75, the square root of the rate. The rate is √β (the modulus of the complex roots), "
+            "so β is the rate *squared*: ((√κ−1)/(√κ+1))².",
+            lambda: ((7 - 1) / (7 + 1)) ** 0.5,
+        ),
+        # Notebook 06 §5 tabulates three rates; β* is the square of the heavy ball's row, not of Nesterov's.
+        Mistake(
+            "nesterov_rate_squared",
+            "≈ 0.735 = (1 − 1/√κ)² squares Nesterov's rate. β* is the square of the *heavy ball's* rate "
+            "(√κ−1)/(√κ+1), the one the complex roots of Polyak's iteration reach.",
+            lambda: (1 - 1 / 7) ** 2,
         ),
     ),
 )
@@ -347,7 +377,7 @@ RINGING = Exercise(
         "Less β means more friction: the oscillation is damped and, down to Polyak's β*, the rate √β improves.",
     ),
     solution=(
-        "ringing = 'b'  # complex roots have modulus √β: 0.985 = √0.97; lower β towards 0.67 (rate 0.82)\n"
+        "answer = 'b'  # complex roots have modulus √β: 0.985 = √0.97; lower β towards 0.67 (rate 0.82)\n"
     ),
     mistakes=(
         Mistake(

@@ -311,7 +311,7 @@ FIRST_STEP = Exercise(
         "0.1 / √0.001 = 0.1 / 0.0316 ≈ 3.16, while the corrected m̂₁/√v̂₁ = g/|g| has size 1.",
     ),
     solution=(
-        "first_step = 'b'\n"
+        "answer = 'b'\n"
         "# m1 = 0.1 g and sqrt(v1) = sqrt(0.001) |g| = 0.0316 |g|: m1 / sqrt(v1) = 3.16 sign(g),\n"
         "# while the corrected m1_hat / sqrt(v1_hat) = sign(g). Both moments are biased towards 0,\n"
         "# but the slow average v much more, so the uncorrected first steps are too LARGE.\n"

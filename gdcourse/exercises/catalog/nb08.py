@@ -59,7 +59,21 @@ def _soft_threshold_cases(rng: np.random.Generator) -> list[Case]:
         Case((asarray(_mixed_vector(rng, t1, 3, 3)), t1), label="a vector with entries on both sides of ±t"),
         Case((asarray(matrix), t2), label="a 2×3 matrix, small threshold"),
         Case((asarray(_mixed_vector(rng, t3, 2, 2)), t3), label="a large threshold"),
+        _exact_zeros_float32(rng),
     ]
+
+
+def _exact_zeros_float32(rng: np.random.Generator) -> Case:
+    """float32 entries that are exactly 0 (where v/|v| is 0/0), the others on both sides of ±t.
+
+    A dyadic threshold and multiples of t/4: exact in float32, so float32 and float64 answers agree.
+    """
+    t = float(rng.choice([0.5, 0.75, 1.25, 1.5]))
+    sizes = np.concatenate([rng.choice([0.25, 0.5, 0.75], size=2), rng.choice([1.5, 2.25, 3.0], size=3)])
+    signs = rng.permutation([1.0, -1.0, 1.0, -1.0, 1.0])
+    values = np.concatenate([[0.0, 0.0], t * signs * sizes])
+    return Case((asarray(values[rng.permutation(values.size)], dtype="float32"), t),
+                label="float32 entries, some exactly zero")
 
 
 def _hard_threshold(v: Any, t: float) -> Any:
@@ -298,16 +312,48 @@ def _early_stop_cases(rng: np.random.Generator) -> list[Case]:
              label="a bump, a tie and a late dip"),
         Case((_curve(rng, p4, bump=False, tie=False, late_dip=False, stops=False), p4),
              label="improves often enough never to stop"),
+        _first_epoch_best(rng),
+        _tiny_improvement(rng),
     ]
 
 
+def _first_epoch_best(rng: np.random.Generator) -> Case:
+    """Epoch 0 is the best: an answer that starts from best = val_losses[0] counts epoch 0 as a failure."""
+    patience = int(rng.integers(2, 5))
+    level = round(float(rng.uniform(0.9, 1.2)), 2)
+    later = [round(level + float(rng.uniform(0.01, 0.1)), 3) for _ in range(patience + 2)]
+    return Case(([level, *later], patience), label="the first epoch is already the best")
+
+
+def _tiny_improvement(rng: np.random.Generator) -> Case:
+    """A new best lower by a few millionths, just before the patience runs out: still an improvement.
+
+    An answer with a threshold (Keras's ``min_delta`` habit) or that calls near-equal losses a tie
+    (``np.isclose``) lets the patience run out there and stops too early, with an earlier best epoch.
+    """
+    patience = int(rng.integers(3, 6))
+    values = [round(float(rng.uniform(0.9, 1.2)), 2)]
+    for _ in range(2):
+        values.append(round(values[-1] - float(rng.uniform(0.02, 0.06)), 3))
+    best = values[-1]
+    values += [round(best + float(rng.uniform(0.01, 0.05)), 3) for _ in range(patience - 1)]
+    values.append(round(best - float(rng.uniform(2e-6, 8e-6)), 7))
+    values += [round(best + float(rng.uniform(0.01, 0.05)), 3) for _ in range(patience + 1)]
+    return Case((values, patience), label="a new best lower by a hair")
+
+
 def _early_stopping_variant(val_losses: list[float], patience: int, *, late: int = 0, reset: bool = True,
-                            ties_improve: bool = False, restore: bool = True, peek: bool = False) -> tuple[int, int]:
-    """Early stopping written out, with switches that plant the known mistakes."""
-    best_loss, best, wait = float("inf"), -1, 0
+                            ties_improve: bool = False, restore: bool = True, peek: bool = False,
+                            first_as_best: bool = False, min_delta: float = 0.0) -> tuple[int, int]:
+    """Early stopping written out, with switches that plant the known mistakes.
+
+    ``first_as_best`` starts from ``best = val_losses[0]`` (so epoch 0 is then compared with itself and counts
+    as an epoch without improvement); ``min_delta`` demands that much improvement.
+    """
+    best_loss, best, wait = (val_losses[0], 0, 0) if first_as_best else (float("inf"), -1, 0)
     stop = len(val_losses) - 1
     for epoch, loss in enumerate(val_losses):
-        if loss < best_loss or (ties_improve and loss == best_loss):
+        if loss < best_loss - min_delta or (ties_improve and loss == best_loss):
             best_loss, best = loss, epoch
             if reset:
                 wait = 0
@@ -382,6 +428,29 @@ EARLY_STOP_EPOCH = Exercise(
             "Your best epoch is the minimum of the *whole* list, including epochs after training stopped. "
             "Early stopping never sees those: the best epoch is the lowest loss among epochs 0..stop_epoch.",
             lambda losses, patience: _early_stopping_variant(losses, patience, peek=True),
+        ),
+        # The mirror of one_epoch_late: the hints say stop as soon as the counter *reaches* patience.
+        Mistake(
+            "one_epoch_early",
+            "You stop one epoch early (wait >= patience − 1, or > patience − 2): the counter must reach patience. "
+            "With patience 3, training stops at the 3rd epoch in a row without improvement, not the 2nd.",
+            lambda losses, patience: _early_stopping_variant(losses, patience, late=-1),
+        ),
+        # The case "the first epoch is already the best" is there for this start (see _first_epoch_best).
+        Mistake(
+            "first_epoch_counted_as_failure",
+            "Starting from best = val_losses[0] makes epoch 0 compare with itself: it is not strictly lower, so it "
+            "counts as an epoch without improvement and the patience runs out one epoch early. Start from "
+            "best = inf (or count the first epoch as an improvement).",
+            lambda losses, patience: _early_stopping_variant(losses, patience, first_as_best=True),
+        ),
+        # The case "a new best lower by a hair" is there for this habit (see _tiny_improvement).
+        Mistake(
+            "improvement_threshold",
+            "A loss lower than the best by a few millionths is an improvement here: your code demands a margin "
+            "(a min_delta, as in Keras, or np.isclose calling near-equal losses a tie), so the patience runs out "
+            "too early. The exercise counts any strictly lower loss (loss < best).",
+            lambda losses, patience: _early_stopping_variant(losses, patience, min_delta=1e-4),
         ),
     ),
 )

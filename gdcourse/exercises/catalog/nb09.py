@@ -60,7 +60,7 @@ SYMMETRY = Exercise(
         "Nothing is zero (v_j = 0.5 and h_j ≠ 0), so the weights do move.",
     ),
     solution=(
-        "symmetry = 'c'\n"
+        "answer = 'c'\n"
         "# Units with equal weights compute equal h_j and receive equal gradients (the same v_j, the same\n"
         "# (1 − h_j²), the same examples), so one step keeps them equal, and so does every later step.\n"
         "# The gradients are not zero (v_j = 0.5, h_j ≠ 0): the weights move, in lockstep.\n"
@@ -103,7 +103,7 @@ OUTPUT_VARIANCE = Exercise(
         "i.i.d. with mean 0 and variance 3, independent of W: the variance of one output z_i (a number)"
     ),
     reference=lambda: N_IN * SIGMA**2 * VAR_X,
-    rtol=1e-4,
+    digits=4,
     hints=(
         "z_i = Σ_j W_ij x_j is a sum of n_in independent terms. The variance of a sum of independent terms is "
         "the sum of their variances.",
@@ -112,7 +112,7 @@ OUTPUT_VARIANCE = Exercise(
         "Var(z_i) = n_in · σ² · Var(x) = 200 · 0.1² · 3.",
     ),
     solution=(
-        "output_variance = 200 * 0.1**2 * 3  # n_in · Var(W) · Var(x) = 6.0; the fan-out plays no role here\n"
+        "answer = 200 * 0.1**2 * 3  # n_in · Var(W) · Var(x) = 6.0; the fan-out plays no role here\n"
     ),
     mistakes=(
         Mistake(
@@ -153,6 +153,45 @@ OUTPUT_VARIANCE = Exercise(
             "input_std_used",
             "The input's standard deviation √3 was used; the formula needs its variance, 3.",
             lambda: N_IN * SIGMA**2 * math.sqrt(VAR_X),
+        ),
+        # Notebook 09 §3–4: a layer multiplies the variance by n_in·σ², and initialisation schemes choose σ so
+        # that this factor is 1. Assuming the variance is kept (or halved by a ReLU that is not there) gives 3.
+        Mistake(
+            "variance_kept",
+            "3 is the input's variance itself, as if the layer kept the variance. It does only when n_in · σ² = 1, "
+            "which is what LeCun/Xavier initialisation aims for; here n_in · σ² = 200 · 0.01 = 2, so the layer "
+            "multiplies the variance by 2. (No ReLU halves it either: z = Wx has no activation.)",
+            lambda: VAR_X,
+        ),
+        # Hint 2 and §3: for independent zero-mean factors the variance of a product is the product of the
+        # variances; adding them is the sum rule applied where it does not hold.
+        Mistake(
+            "variances_added",
+            "n_in · σ² + Var(x) adds the two variances. For independent, zero-mean W_ij and x_j the variance of the "
+            "*product* W_ij x_j is the product Var(W) · Var(x); variances add over the n_in *terms* of the sum.",
+            lambda: N_IN * SIGMA**2 + VAR_X,
+        ),
+        # Notebook 05 §5: an *average* of B terms divides the variance by B. z_i is a sum, whose variance grows.
+        Mistake(
+            "averaged_not_summed",
+            "Dividing by n_in is what an *average* of n_in independent terms does to the variance. z_i = Σ_j W_ij x_j "
+            "is a *sum*: the variances of its n_in terms add, so multiply by n_in.",
+            lambda: SIGMA**2 * VAR_X / N_IN,
+        ),
+        # Standard deviation versus variance, the confusion notebooks 05 and 09 keep separating (above: σ used as
+        # a variance, √Var(x) used): here the given variance 3 treated as a standard deviation and squared.
+        Mistake(
+            "input_variance_squared",
+            "Var(x) = 3 is already a variance: squaring it treats it as a standard deviation. The formula uses "
+            "Var(W) = σ² (the square of the weights' standard deviation 0.1) and Var(x) = 3 as given.",
+            lambda: N_IN * SIGMA**2 * VAR_X**2,
+        ),
+        # The same confusion carried through: both standard deviations used where the variances belong.
+        Mistake(
+            "standard_deviations_throughout",
+            "n_in · σ · √Var(x) works with standard deviations throughout. Variances, not standard deviations, add "
+            "over independent terms and multiply for independent zero-mean factors: n_in · σ² · Var(x).",
+            lambda: N_IN * SIGMA * math.sqrt(VAR_X),
         ),
     ),
 )

@@ -124,9 +124,9 @@ LOG_UNIFORM = Exercise(
 _MU, _SIGMA, _BEST = 0.30, 0.10, 0.25
 
 
-def _ei(gain_sign: float = 1.0, swap: bool = False) -> float:
+def _ei(gain_sign: float = 1.0, swap: bool = False, z_sign: float = 1.0, z_scale: float = _SIGMA) -> float:
     gain = gain_sign * (_BEST - _MU)
-    z = gain / _SIGMA
+    z = z_sign * gain / z_scale
     if swap:
         return gain * norm.pdf(z) + _SIGMA * norm.cdf(z)
     return gain * norm.cdf(z) + _SIGMA * norm.pdf(z)
@@ -140,7 +140,7 @@ EXPECTED_IMPROVEMENT = Exercise(
         "f* = 0.25. Its expected improvement EI (minimisation, ξ = 0), as a number"
     ),
     reference=lambda: _ei(),
-    rtol=1e-4,
+    digits=3,
     hints=(
         "EI = (f* − μ) Φ(z) + σ φ(z) with z = (f* − μ) / σ; Φ is the standard normal CDF, φ its density "
         "(scipy.stats.norm.cdf and norm.pdf).",
@@ -151,7 +151,7 @@ EXPECTED_IMPROVEMENT = Exercise(
     solution=(
         "from scipy.stats import norm\n"
         "z = (0.25 - 0.30) / 0.10\n"
-        "expected_improvement = (0.25 - 0.30) * norm.cdf(z) + 0.10 * norm.pdf(z)   # ≈ 0.0198\n"
+        "answer = (0.25 - 0.30) * norm.cdf(z) + 0.10 * norm.pdf(z)   # ≈ 0.0198\n"
     ),
     mistakes=(
         Mistake(
@@ -177,6 +177,39 @@ EXPECTED_IMPROVEMENT = Exercise(
             "Φ and φ are swapped: the gain f* − μ multiplies the CDF Φ(z), the uncertainty σ multiplies the "
             "density φ(z).",
             lambda: _ei(swap=True),
+        ),
+        # Notebook 10 §4 names EI's two terms, exploitation (f* − μ)Φ(z) and exploration σφ(z); keeping only the
+        # first is the mirror of exploration_only above.
+        Mistake(
+            "exploitation_only",
+            "You kept only the exploitation term (f* − μ) Φ(z), negative here because μ is worse than f*. EI adds "
+            "the exploration term σ φ(z): EI is the mean of max(f* − f, 0), so it is never negative.",
+            lambda: (_BEST - _MU) * float(norm.cdf((_BEST - _MU) / _SIGMA)),
+        ),
+        # The formula uses f* − μ twice; maximisation texts (the mistake above) write μ − f*. Mixing the two
+        # conventions within one formula flips z alone.
+        Mistake(
+            "z_sign",
+            "z has the opposite sign of the gain: for minimisation both use f* − μ, z = (f* − μ)/σ = −0.5. "
+            "(μ − f*)/σ is the maximisation convention; mixing the two makes Φ(z) the probability of the wrong "
+            "side.",
+            lambda: _ei(z_sign=-1.0),
+        ),
+        Mistake(
+            "gain_sign_in_first_term",
+            "The first term has the opposite sign: for minimisation it is (f* − μ) Φ(z), the same gain f* − μ as in "
+            "z. (μ − f*) belongs to the maximisation convention; mixing the two rewards a *worse* mean.",
+            lambda: -(_BEST - _MU) * float(norm.cdf((_BEST - _MU) / _SIGMA)) + _SIGMA * float(
+                norm.pdf((_BEST - _MU) / _SIGMA)
+            ),
+        ),
+        # Standard deviation versus variance, the confusion notebooks 05 and 09 warn about: the GP's σ(h) is a
+        # standard deviation (return_std=True in §4), and z standardises by it.
+        Mistake(
+            "variance_in_z",
+            "z divides the gain by the variance σ² = 0.01: z = (f* − μ)/σ standardises with the standard "
+            "deviation σ = 0.10, the GP's uncertainty in the same units as the loss.",
+            lambda: _ei(z_scale=_SIGMA**2),
         ),
     ),
 )
@@ -205,7 +238,7 @@ WHY_RANDOM = Exercise(
         "trials project onto?",
     ),
     solution=(
-        "why_random = 'b'\n"
+        "answer = 'b'\n"
         "# B random trials test B distinct values of each hyperparameter; a grid of B = k^d points only k.\n"
         "# If only one hyperparameter matters, the grid wastes most of its budget (Bergstra & Bengio, 2012).\n"
     ),

@@ -16,6 +16,7 @@ Conventions decided here:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,9 @@ def _grad_norm_cases(rng: np.random.Generator) -> list[Case]:
         Case((arrays((5, 2), (2,), scale=0.01),), label="a matrix and a vector of small gradients"),
         Case((arrays((6,)),), label="a single gradient vector"),
         Case((arrays((2, 2), (3,), (1,), scale=3.0),), label="three arrays of different sizes"),
+        # a norm scaled by the largest entry (max·‖g/max‖) divides 0 by 0 here
+        Case(([asarray(np.zeros(shape), dtype="float32") for shape in ((3, 2), (2,))],),
+             label="float32 gradients that are all exactly zero"),
     ]
 
 
@@ -165,7 +169,7 @@ DEAD_RELU = Exercise(
         "with its first-layer gradient exactly 0 from then on: the network predicts one number for every input.",
     ),
     solution=(
-        "dead_relu = 'b'\n"
+        "answer = 'b'\n"
         "# Run B: a few large steps made every unit of the second hidden layer negative on every input. From\n"
         "# then on those units output 0 and pass no gradient back: the weight gradients are exactly 0, and the\n"
         "# loss is flat at the variance of the targets (the network predicts their mean for every input).\n"
@@ -217,7 +221,7 @@ NAN_FIX = Exercise(
         "−[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y·z.",
     ),
     solution=(
-        "nan_fix = 'b'\n"
+        "answer = 'b'\n"
         "# σ(z) rounds to exactly 1.0 for z > 17 in float32, so log(1 - σ(z)) = log(0) = -inf, and\n"
         "# (1 - y) * (-inf) = 0 * (-inf) = NaN for an example with y = 1. The stable form\n"
         "# softplus(z) - y*z = log(1 + e^z) - y*z never rounds a probability before the log.\n"
@@ -262,6 +266,9 @@ def _scale_cases(rng: np.random.Generator) -> list[Case]:
         Case((scales[2], interval - 1, True, interval), label="the good step that completes the interval"),
         Case((scales[3], interval - 2, True, interval), label="the good step just before that"),
         Case((scales[4], interval - 1, False, interval), label="an overflow when growth was due"),
+        # halving with // sends a scale of 1 (or less) to 0 for ever
+        Case((2.0 ** -int(rng.integers(0, 4)), int(rng.integers(1, interval - 1)), False, interval),
+             label="an overflow with the scale below 2"),
     ]
 
 
@@ -296,6 +303,29 @@ def _grows_every_step(scale: float, good: int, finite: bool, interval: int) -> t
 def _never_grows(scale: float, good: int, finite: bool, interval: int) -> tuple[float, int, bool]:
     return (scale, good + 1, True) if finite else (scale / 2, 0, False)
 
+
+def _floor_halving(scale: float, good: int, finite: bool, interval: int) -> tuple[float, int, bool]:
+    return _loss_scale_step(scale, good, True, interval) if finite else (scale // 2, 0, False)
+
+
+def _grows_one_step_early(at_least: bool) -> Callable[[float, int, bool, int], tuple[float, int, bool]]:
+    """Counts this step, then compares with growth_interval − 1 (``==``, or ``>=`` with ``at_least``)."""
+
+    def answer(scale: float, good: int, finite: bool, interval: int) -> tuple[float, int, bool]:
+        if not finite:
+            return scale / 2, 0, False
+        good += 1
+        due = good >= interval - 1 if at_least else good == interval - 1
+        return (scale * 2, 0, True) if due else (scale, good, True)
+
+    return answer
+
+
+_GROWS_EARLY = (
+    "The scale doubles one good step early: after counting this step, good_steps must reach growth_interval "
+    "(== growth_interval). Comparing with growth_interval − 1 after counting grows after growth_interval − 1 "
+    "good steps."
+)
 
 LOSS_SCALE_STEP = Exercise(
     id="11.loss_scale_step",
@@ -360,9 +390,29 @@ LOSS_SCALE_STEP = Exercise(
         ),
         Mistake(
             "never_grows",
-            "The scale never grows. Without growth, a scale halved early stays small for the whole run and the "
-            "small gradients underflow again: double it after growth_interval good steps.",
+            "The scale does not double at the step where good_steps reaches growth_interval (count this step "
+            "first, then compare with ==; a > grows one step too late, which from a valid state is never). "
+            "Without growth, a scale halved early stays small for the whole run and the small gradients "
+            "underflow again.",
             _never_grows,
+        ),
+        # The case "an overflow with the scale below 2" is there for this one (see _scale_cases).
+        Mistake(
+            "floor_halving",
+            "Floor division halves a scale of 2 or more correctly, but sends a scale of 1 (or any scale below 2) "
+            "to 0, and 0 doubles to 0 for ever: every gradient is then multiplied by 0. Halve with scale / 2.",
+            _floor_halving,
+        ),
+        # The mirror of never_grows's off-by-one, caught by the case "the good step just before that".
+        Mistake(
+            "grows_one_step_early",
+            _GROWS_EARLY,
+            _grows_one_step_early(at_least=False),
+        ),
+        Mistake(  # the same off-by-one written with >=: the same diagnosis
+            "grows_one_step_early_at_least",
+            _GROWS_EARLY,
+            _grows_one_step_early(at_least=True),
         ),
     ),
 )

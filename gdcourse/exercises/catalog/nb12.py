@@ -56,7 +56,23 @@ def _conv_cases(rng: np.random.Generator) -> list[Case]:
         draw(2, 1, int(rng.choice([3, 5])), "stride 2 with padding"),
         draw(3, 2, int(rng.choice([3, 4, 5])), "stride 3 with padding 2"),
         draw(2, 0, 2, "a 2×2 pooling window, stride 2"),
+        # (n + 2p − k + 1) // s, the + 1 slipped inside the floor, is one short when s divides the span
+        _draw_span(rng, int(rng.choice([2, 3])), int(rng.integers(0, 2)), int(rng.choice([2, 3, 5])), (1, 0),
+                   "a stride that divides n + 2·padding − kernel exactly"),
+        # round((n + 2p − k) / s) + 1 rounds x.5 to the even neighbour: up when the span is 3 modulo 4
+        _draw_span(rng, 2, int(rng.integers(0, 2)), 3, (2, 3),
+                   "stride 2, where rounding (n + 2·padding − kernel) / 2 to the nearest would go up"),
     ]
+
+
+def _draw_span(rng: np.random.Generator, stride: int, padding: int, kernel: int, span_mod: tuple[int, int],
+               label: str) -> Case:
+    """A case whose span n + 2·padding − kernel is ``r`` modulo ``k · stride``, for ``(k, r) = span_mod``."""
+    k, r = span_mod
+    while True:
+        n = int(rng.integers(kernel + 3, 33))
+        if (n + 2 * padding - kernel) % (k * stride) == r:
+            return Case((n, kernel, stride, padding), label=label)
 
 
 CONV_OUTPUT_SIZE = Exercise(
@@ -105,6 +121,22 @@ CONV_OUTPUT_SIZE = Exercise(
             "windows exist: use floor division //.",
             lambda n, kernel, stride, padding: (n + 2 * padding - kernel) / stride + 1,
         ),
+        # The last case is there for this one: round() goes up when the fraction is above ½ (and at ½ to even).
+        Mistake(
+            "rounds_to_nearest",
+            "round() rounds to the nearest whole number, so a last window that would stick out past the padded "
+            "end is counted when the fraction is ½ or more. Only whole windows exist: round *down*, with floor "
+            "division //.",
+            lambda n, kernel, stride, padding: round((n + 2 * padding - kernel) / stride) + 1,
+        ),
+        # The case "a stride that divides n + 2·padding − kernel exactly" is there for this one.
+        Mistake(
+            "plus_one_inside",
+            "The + 1 slipped inside the floor division: (n + 2p − k + 1) // s is one short whenever s divides "
+            "n + 2p − k. The + 1 counts the window at position 0 and is added after dividing: "
+            "(n + 2p − k) // s + 1.",
+            lambda n, kernel, stride, padding: (n + 2 * padding - kernel + 1) // stride,
+        ),
         Mistake(
             "stride_ignored",
             "The stride is missing: with stride s the window jumps s entries at a time, so the span "
@@ -128,8 +160,11 @@ def confusion_matrix(y_true: Any, y_pred: Any, k: int) -> Any:
 
 
 def _confusion_cases(rng: np.random.Generator) -> list[Case]:
-    def draw(n: int, k: int, used: int, label: str) -> Case:
-        """Labels in [0, used) (used <= k), predictions right about 60 % of the time; non-symmetric counts."""
+    def draw(n: int, k: int, used: int, label: str, skip: int | None = None) -> Case:
+        """Labels in [0, used) (used <= k), predictions right about 60 % of the time; non-symmetric counts.
+
+        With ``skip``, labels from ``skip`` on move up by one, so that class ``skip`` never occurs.
+        """
         while True:
             y_true = rng.integers(0, used, size=n)
             wrong = rng.random(n) < 0.4
@@ -137,12 +172,17 @@ def _confusion_cases(rng: np.random.Generator) -> list[Case]:
             counts = np.zeros((k, k), dtype=np.int64)
             np.add.at(counts, (y_true, y_pred), 1)
             if not np.array_equal(counts, counts.T) and np.all(counts.sum(axis=1)[:used] > 0):
+                if skip is not None:
+                    y_true, y_pred = y_true + (y_true >= skip), y_pred + (y_pred >= skip)
                 return Case((asarray(y_true), asarray(y_pred), k), label=label)
 
     return [
         draw(int(rng.integers(20, 40)), 3, 3, "3 classes"),
         draw(int(rng.integers(30, 60)), 5, 5, "5 classes"),
         draw(int(rng.integers(20, 40)), 4, 3, "4 classes, the last one never occurs"),
+        # answers that renumber the labels they see (np.unique) shift every class after the missing one
+        draw(int(rng.integers(30, 50)), 5, 4, "5 classes, one before the last never occurs",
+             skip=int(rng.integers(0, 4))),
     ]
 
 
@@ -157,6 +197,18 @@ def _size_from_data(y_true: Any, y_pred: Any, k: int) -> Any:
     xp = array_namespace(y_true, y_pred)
     seen = int(max(xp.max(y_true), xp.max(y_pred))) + 1
     return confusion_matrix(y_true, y_pred, seen)
+
+
+def _renumbers_seen_labels(y_true: Any, y_pred: Any, k: int) -> Any:
+    """Labels renumbered by their rank among the labels seen (what indexing into np.unique does)."""
+    xp = array_namespace(y_true, y_pred)
+    seen = xp.unique_values(xp.concat([y_true, y_pred]))
+
+    def rank(y: Any) -> Any:  # how many seen labels are smaller: the index of y in the sorted unique labels
+        smaller = xp.reshape(seen, (1, -1)) < xp.reshape(y, (-1, 1))
+        return xp.astype(xp.sum(xp.astype(smaller, xp.int64), axis=1), y.dtype)
+
+    return confusion_matrix(rank(y_true), rank(y_pred), k)
 
 
 def _diagonal_only(y_true: Any, y_pred: Any, k: int) -> Any:
@@ -216,6 +268,14 @@ CONFUSION_MATRIX = Exercise(
             "mistaken for which — are the point of a confusion matrix.",
             _diagonal_only,
         ),
+        # The last case is there for this one: a class that never occurs, followed by classes that do.
+        Mistake(
+            "renumbers_seen_labels",
+            "The labels were renumbered by the classes that occur (np.unique, an index into the sorted labels): "
+            "when a class never occurs, every class after it moves down one row and column. The labels are the "
+            "class numbers themselves: count example m at C[y_true[m], y_pred[m]].",
+            _renumbers_seen_labels,
+        ),
     ),
 )
 
@@ -244,7 +304,7 @@ CURVE_DIAGNOSIS = Exercise(
         "over to new examples.",
     ),
     solution=(
-        "curve_diagnosis = 'b'  # overfitting: the training loss keeps falling, the validation loss turns up\n"
+        "answer = 'b'  # overfitting: the training loss keeps falling, the validation loss turns up\n"
         "# Remedies: early stopping at the validation minimum, L2 / dropout, more data, a smaller model.\n"
     ),
     mistakes=(

@@ -1,0 +1,84 @@
+"""Argument checks shared by the modules of :mod:`gdcourse` (internal).
+
+Every public function checks its numeric arguments the same way and names the argument in the
+error (the project's "bad input gets a clear error" convention):
+
+* a **wrong type** (``True``, ``"0.1"``, ``None``, a list) raises :class:`TypeError`
+  ``"lr must be a number, got str"`` -- a bool is not a number here, although Python says it is;
+* a **wrong value** (``0``, ``-1``, ``nan``, ``inf`` where a positive finite number is needed) raises
+  :class:`ValueError` ``"lr must be a positive finite number, got 0.0"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = ["learning_rate", "nonneg", "nonneg_int", "number", "optional_nonneg", "positive", "positive_int"]
+
+
+def number(name: str, value: Any) -> float:
+    """``value`` as a float: a real number (Python or NumPy), not a bool and not a string."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def positive(name: str, value: Any) -> float:
+    r"""A positive finite number, :math:`0 < x < \infty`."""
+    v = number(name, value)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    return v
+
+
+def nonneg(name: str, value: Any) -> float:
+    r"""A finite number :math:`x \ge 0`."""
+    v = number(name, value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return v
+
+
+def optional_nonneg(name: str, value: Any) -> float | None:
+    r"""``None``, or a finite number :math:`x \ge 0` (a tolerance that may be switched off)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number >= 0 or None, got {type(value).__name__}")
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0 or None, got {value}")
+    return v
+
+
+def _integer(name: str, value: Any, low: int, words: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be a {words} integer, got {value!r}")
+    return int(value)
+
+
+def positive_int(name: str, value: Any) -> int:
+    r"""An integer :math:`n \ge 1` (Python or NumPy, not a bool)."""
+    return _integer(name, value, 1, "positive")
+
+
+def nonneg_int(name: str, value: Any) -> int:
+    r"""An integer :math:`n \ge 0` (Python or NumPy, not a bool)."""
+    return _integer(name, value, 0, "non-negative")
+
+
+def learning_rate(lr: Any) -> float | Callable[[int], float]:
+    r"""A learning rate :math:`\eta`: a positive finite number, or a schedule (a callable ``step -> lr``).
+
+    A schedule is returned as it is (its values are checked where they are used); ``True`` and
+    ``"0.1"`` are refused with a :class:`TypeError`, ``0``, negative, NaN and infinite rates with a
+    :class:`ValueError`.
+    """
+    if callable(lr):
+        return lr
+    if isinstance(lr, bool) or not isinstance(lr, Real):
+        raise TypeError(f"lr must be a positive number or a schedule (callable step -> lr), got {type(lr).__name__}")
+    return positive("lr", lr)
