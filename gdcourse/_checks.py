@@ -16,7 +16,16 @@ from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["learning_rate", "nonneg", "nonneg_int", "number", "optional_nonneg", "positive", "positive_int"]
+__all__ = [
+    "float_dtype",
+    "learning_rate",
+    "nonneg",
+    "nonneg_int",
+    "number",
+    "optional_nonneg",
+    "positive",
+    "positive_int",
+]
 
 
 def number(name: str, value: Any) -> float:
@@ -82,3 +91,23 @@ def learning_rate(lr: Any) -> float | Callable[[int], float]:
     if isinstance(lr, bool) or not isinstance(lr, Real):
         raise TypeError(f"lr must be a positive number or a schedule (callable step -> lr), got {type(lr).__name__}")
     return positive("lr", lr)
+
+
+def float_dtype(name: str, dtype: Any) -> Any:
+    """A real floating NumPy dtype (``"float16"``, ``"float32"``, ``"float64"``, ...), as :class:`numpy.dtype`.
+
+    Integer, bool and complex dtypes are refused with a :class:`ValueError` naming ``name``: casting real
+    data to them truncates or wraps it (1001 becomes -23 in int8) without any error.
+    """
+    import numpy as np
+
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be a floating dtype such as 'float32' or 'float64', got {dtype!r}") from None
+    if resolved.kind != "f":
+        raise ValueError(
+            f"{name} must be a floating dtype such as 'float32' or 'float64', got {dtype!r}: casting the data to "
+            f"{resolved} would truncate or wrap it silently"
+        )
+    return resolved

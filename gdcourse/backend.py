@@ -29,6 +29,7 @@ __all__ = [
     "array_module",
     "array_namespace",
     "asarray",
+    "check_spec",
     "current",
     "dtype_of",
     "is_finite",
@@ -65,10 +66,55 @@ class Backend:
         return self.name if self.device is None else f"{self.name}:{self.device}"
 
 
-def _load(spec: str) -> Backend:
+#: Libraries that are not array backends of the course, with the reason (said when one is asked for).
+NOT_BACKENDS = {
+    "torch": "torch is not a supported array backend of gdcourse (it is used only to cross-check the optimizers)",
+}
+
+
+def check_spec(spec: Any) -> tuple[str, str]:
+    """Check a backend setting such as ``"numpy"`` or ``"array_api_strict:device1"`` without importing it.
+
+    The one check behind :func:`use`, ``GDCOURSE_BACKEND`` and ``gdcourse doctor``.
+
+    Parameters
+    ----------
+    spec : str
+        ``"library"`` or ``"library:device"``; ``library`` is one of :data:`KNOWN_BACKENDS`.
+
+    Returns
+    -------
+    tuple of str
+        The library name and the device name (``""`` for the default device).
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a string.
+    ValueError
+        If the library is not a supported backend (the message lists the supported ones), or a device
+        is given to a library that takes none.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"backend must be a string such as 'numpy' or 'cupy', got {type(spec).__name__}")
     name, _, device_name = spec.strip().partition(":")
+    name, device_name = name.strip(), device_name.strip()
+    supported = "supported backends: " + ", ".join(KNOWN_BACKENDS) + " (array_api_strict and cupy take ':device')"
     if not name:
-        raise ValueError("backend name is empty; expected one of " + ", ".join(KNOWN_BACKENDS))
+        raise ValueError(f"backend name is empty; {supported}")
+    if name in NOT_BACKENDS:
+        raise ValueError(f"backend {name!r} refused: {NOT_BACKENDS[name]}; {supported}")
+    if name not in KNOWN_BACKENDS:
+        raise ValueError(f"backend {name!r} is not supported; {supported}")
+    if device_name and name == "numpy":
+        raise ValueError(f"backend {name!r} does not take a device (got {device_name!r}); {supported}")
+    if device_name and name == "cupy" and not device_name.isdigit():
+        raise ValueError(f"backend 'cupy' takes a GPU number as device (got {device_name!r}); {supported}")
+    return name, device_name
+
+
+def _load(spec: str) -> Backend:
+    name, device_name = check_spec(spec)
     try:
         module = importlib.import_module(name)
     except ImportError as err:
@@ -112,7 +158,11 @@ def current() -> Backend:
     """Return the active backend (read from ``GDCOURSE_BACKEND`` on first use)."""
     global _current
     if _current is None:
-        _current = _load(os.environ.get("GDCOURSE_BACKEND", "numpy") or "numpy")
+        spec = os.environ.get("GDCOURSE_BACKEND", "numpy") or "numpy"
+        try:
+            _current = _load(spec)
+        except ValueError as err:
+            raise ValueError(f"GDCOURSE_BACKEND={spec!r} in the environment: {err}") from None
     return _current
 
 
@@ -130,11 +180,17 @@ def use(name: str) -> Backend:
     -------
     Backend
         The backend now active.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of :data:`KNOWN_BACKENDS` (``"torch"`` is refused: it is used only for
+        cross-checks), with a message listing the supported ones.
     """
     global _current
     if not isinstance(name, str):
         raise TypeError(f"name must be a string such as 'numpy' or 'cupy', got {type(name).__name__}")
-    _current = _load(name)
+    _current = _load(name)  # check_spec refuses anything but KNOWN_BACKENDS (torch with its reason)
     return _current
 
 

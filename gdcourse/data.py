@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import device
 
+from gdcourse import _checks
 from gdcourse.backend import array_namespace, asarray, rng
 
 __all__ = [
@@ -318,7 +319,7 @@ def make_linear(
         w = _per_feature("coef", coef, p, 0.0)
     X = o + s * g.standard_normal((n, p))
     y = X @ w + float(intercept) + sigma * g.standard_normal(n)
-    out = (asarray(X.astype(dtype), dtype=dtype), asarray(y.astype(dtype), dtype=dtype))
+    out = (asarray(_cast("X", X, dtype), dtype=dtype), asarray(_cast("y", y, dtype), dtype=dtype))
     return (*out, w) if return_coef else out
 
 
@@ -374,7 +375,7 @@ def make_blobs(
     y = np.repeat(np.arange(k), [n // k + (1 if i < n % k else 0) for i in range(k)])
     X = c[y] + std * g.standard_normal((n, p))
     perm = g.permutation(n)
-    return asarray(X[perm].astype(dtype), dtype=dtype), asarray(y[perm].astype(np.int64))
+    return asarray(_cast("X", X[perm], dtype), dtype=dtype), asarray(y[perm].astype(np.int64))
 
 
 def make_two_moons(
@@ -394,7 +395,7 @@ def make_two_moons(
     y = np.r_[np.zeros(n0, dtype=np.int64), np.ones(n - n0, dtype=np.int64)]
     X = X + sigma * g.standard_normal(X.shape)
     perm = g.permutation(n)
-    return asarray(X[perm].astype(dtype), dtype=dtype), asarray(y[perm])
+    return asarray(_cast("X", X[perm], dtype), dtype=dtype), asarray(y[perm])
 
 
 def make_polynomial(
@@ -429,7 +430,7 @@ def make_polynomial(
     g = rng(seed)
     x = g.uniform(lo, hi, size=n)
     y = np.polynomial.polynomial.polyval(x, c) + sigma * g.standard_normal(n)
-    return asarray(x.astype(dtype), dtype=dtype), asarray(y.astype(dtype), dtype=dtype)
+    return asarray(_cast("x", x, dtype), dtype=dtype), asarray(_cast("y", y, dtype), dtype=dtype)
 
 
 def polynomial_features(x: Array, degree: int, *, include_bias: bool = False) -> Array:
@@ -461,11 +462,26 @@ def polynomial_features(x: Array, degree: int, *, include_bias: bool = False) ->
 # ----------------------------------------------------------------------------------------------
 
 
+def _cast(what: str, host: np.ndarray, dtype: Any) -> np.ndarray:
+    """``host`` cast to the floating ``dtype``, refused when the values do not fit (float16 overflows past 65504)."""
+    resolved = _checks.float_dtype("dtype", dtype)
+    with np.errstate(over="ignore"):  # an overflow is reported below, with the argument's name
+        out = host.astype(resolved)
+    if host.size and not np.array_equal(np.isfinite(out), np.isfinite(host)):
+        big = float(np.nanmax(np.abs(host[np.isfinite(host)])))
+        raise ValueError(
+            f"dtype={dtype!r} cannot hold the values of {what} (largest magnitude {big:.6g}, the largest finite "
+            f"{resolved} is {float(np.finfo(resolved).max):.6g}); use dtype='float32' or 'float64'"
+        )
+    return out
+
+
 def _bundled(loader: Any, dtype: str, return_info: bool, **kwargs: Any) -> tuple[Any, ...]:
+    _checks.float_dtype("dtype", dtype)
     bunch = loader(**kwargs)
-    X = asarray(np.asarray(bunch.data, dtype=dtype), dtype=dtype)
+    X = asarray(_cast("X", np.asarray(bunch.data), dtype), dtype=dtype)
     target = np.asarray(bunch.target)
-    y = asarray(target.astype(dtype)) if target.dtype.kind == "f" else asarray(target.astype(np.int64))
+    y = asarray(_cast("y", target, dtype)) if target.dtype.kind == "f" else asarray(target.astype(np.int64))
     if not return_info:
         return X, y
     info = {

@@ -532,7 +532,10 @@ def conjugate_gradient(
     Raises
     ------
     ValueError
-        For mismatched shapes, or when :math:`p^\top A p \le 0` (``A`` is not positive definite).
+        For mismatched shapes; when ``A`` is not symmetric (checked before the first step:
+        :math:`\lVert A - A^\top\rVert_F > 100\,\epsilon\,\lVert A\rVert_F`, with :math:`\epsilon` the
+        machine epsilon of ``A``'s dtype -- round-off asymmetry passes); or when :math:`p^\top A p \le 0`
+        during the iteration (``A`` is not positive definite).
 
     References
     ----------
@@ -553,6 +556,16 @@ def conjugate_gradient(
     x = xp.zeros_like(b) if x0 is None else x0
     if tuple(x.shape) != (n,):
         raise ValueError(f"x0 must have shape ({n},), got {tuple(x.shape)}")
+    # a non-symmetric A makes the recurrences solve a different problem without any sign of it: refuse it
+    size = float(xp.linalg.vector_norm(A, axis=None))
+    asymmetry = float(xp.linalg.vector_norm(A - A.T, axis=None))
+    sym_rtol = 100 * float(xp.finfo(A.dtype).eps)
+    if not asymmetry <= sym_rtol * size:
+        raise ValueError(
+            f"A must be symmetric positive definite; A differs from A.T by {asymmetry:.3g} "
+            f"(relative {asymmetry / size if size > 0 else math.inf:.3g} > tolerance {sym_rtol:.3g}, Frobenius norm); "
+            "for a non-symmetric system solve the normal equations AᵀAx = Aᵀb or use a general solver"
+        )
     max_iter = n if max_iter is None else max_iter
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
         raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
@@ -581,8 +594,8 @@ def conjugate_gradient(
         curvature = p @ ap
         if not float(curvature) > 0:
             raise ValueError(
-                f"conjugate gradient step {t + 1}: pᵀAp = {float(curvature):.3g} <= 0, so A is not positive "
-                "definite (conjugate gradient needs a symmetric positive definite A)"
+                f"A must be symmetric positive definite; at conjugate gradient step {t + 1} pᵀAp = "
+                f"{float(curvature):.3g} <= 0, so A is not positive definite"
             )
         alpha = rr / curvature
         x = x + alpha * p

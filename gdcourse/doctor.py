@@ -29,11 +29,25 @@ class Finding:
     fix: str = ""
 
 
+#: Import name of each distribution whose import name differs from its name with ``-`` -> ``_``.
+MODULE_OF = {"scikit-learn": "sklearn", "cupy-cuda12x": "cupy", "cupy-cuda11x": "cupy"}
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _import_problem(dist: str) -> str | None:
+    """``None`` when the module of ``dist`` imports; otherwise why not (installed metadata is not enough)."""
+    module = MODULE_OF.get(dist, dist.replace("-", "_"))
+    try:
+        importlib.import_module(module)
+    except Exception as err:  # noqa: BLE001 - a broken import is reported, not raised
+        return f"{type(err).__name__}: {err}"
+    return None
 
 
 def _packages() -> list[Finding]:
@@ -45,9 +59,16 @@ def _packages() -> list[Finding]:
             version = _version(name)
             if version is None:
                 found.append(Finding(level, "package", f"{name} is not installed", fix))
+            elif (problem := _import_problem(name)) is not None:
+                found.append(Finding(level, "package", f"{name} {version} is installed but does not import "
+                                     f"({problem})", f"reinstall it: pip install --force-reinstall {name}"))
             else:
                 found.append(Finding("ok", "package", f"{name} {version}"))
     torch = _version("torch")
+    if torch and (problem := _import_problem("torch")) is not None:
+        return found + [Finding("warn", "package", f"torch {torch} is installed but does not import ({problem}): "
+                                "cross-checks against torch.optim will not run",
+                                'pip install --force-reinstall -e ".[verify]"')]
     found.append(
         Finding("ok", "package", f"torch {torch} (cross-checks of the optimizers run)")
         if torch
@@ -77,10 +98,12 @@ def _backend() -> list[Finding]:
     from gdcourse import backend
 
     requested = os.environ.get("GDCOURSE_BACKEND", "numpy")
+    fix = "unset GDCOURSE_BACKEND or set it to one of " + ", ".join(backend.KNOWN_BACKENDS)
     try:
+        backend.check_spec(requested or "numpy")  # the same check as gdcourse.use and the first use
         active = backend.current()
-    except ValueError as err:
-        return [Finding("error", "backend", str(err), "unset GDCOURSE_BACKEND or set it to numpy")]
+    except (TypeError, ValueError) as err:
+        return [Finding("error", "backend", f"GDCOURSE_BACKEND={requested!r}: {err}", fix)]
     return [Finding("ok", "backend", f"new arrays are created with {active} (GDCOURSE_BACKEND={requested!r})")]
 
 

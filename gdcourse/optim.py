@@ -40,14 +40,16 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from gdcourse import _checks, optim_fused
+from gdcourse import _checks, divergence, optim_fused
 from gdcourse.backend import array_namespace
 
 __all__ = [
     "OPTIMIZERS",
+    "EpsUnderflowWarning",
     "OptState",
     "Optimizer",
     "adadelta",
@@ -99,6 +101,10 @@ class OptState(NamedTuple):
         if not name.startswith("_") and name in self.slots:
             return self.slots[name]
         raise AttributeError(f"OptState has no attribute or slot {name!r}; slots: {sorted(self.slots)}")
+
+
+class EpsUnderflowWarning(UserWarning):
+    """An adaptive rule's ``eps`` is below the smallest normal number of the parameters' dtype (see ``init``)."""
 
 
 class Optimizer:
@@ -182,8 +188,32 @@ class Optimizer:
         thetas, kind = _flatten(params, "params")
         for i, theta in enumerate(thetas):
             _check_floating(theta, _label("params", i, kind))
+        self._warn_if_eps_underflows(thetas)
         slots = {name: _unflatten([make(theta) for theta in thetas], kind) for name, make in self._slots.items()}
         return OptState(t=0, slots=slots)
+
+    def _warn_if_eps_underflows(self, thetas: list[Array]) -> None:
+        """Warn when ``0 < eps <`` the smallest normal of a parameter's dtype (``divergence.smallest_normal``).
+
+        Such an eps rounds to (nearly) 0 in that dtype, so a gradient entry that underflows gives 0/0 or
+        g/0 = ±inf in the first step (Adam in float16 with eps=1e-8).  ``eps=0`` is a deliberate choice,
+        legal as in torch, and not warned about; the divergence policy explains the NaN if it comes.
+        """
+        eps = divergence.optimizer_eps(self)
+        if eps is None or eps <= 0:
+            return
+        for dtype in dict.fromkeys(getattr(theta, "dtype", None) for theta in thetas):
+            tiny = divergence.smallest_normal(dtype)
+            if eps < tiny:
+                name = str(getattr(dtype, "name", dtype)).rsplit(".", 1)[-1]
+                warnings.warn(
+                    f"{self.name}: eps={eps:g} is below the smallest normal number of {name} ({tiny:.2g}), so it "
+                    "rounds to 0 there and a zero or underflowed gradient entry makes the step 0/0 (NaN) or "
+                    "±inf; use an eps the dtype can hold (float16 needs about 1e-4) or keep the parameters "
+                    "and the optimizer state in float32",
+                    EpsUnderflowWarning,
+                    stacklevel=3,
+                )
 
     def lookahead(self, params: Params, state: OptState) -> Params:
         r"""Where the gradient for the next :meth:`step` must be evaluated.
@@ -647,18 +677,30 @@ def adadelta(
     rho : float, default 0.9
         Decay rate :math:`\rho \in [0, 1)`.
     eps : float, default 1e-6
-        :math:`\epsilon \ge 0`.
+        :math:`\epsilon > 0`.  Unlike Adam's, Adadelta's eps cannot be 0: the first step is
+        :math:`\sqrt{0 + \epsilon}/\sqrt{v + \epsilon}\, g`, so with :math:`\epsilon = 0` the update
+        accumulator :math:`u` stays 0 and the parameters never move.
     weight_decay : float, default 0
         L2 coefficient :math:`\lambda`: :math:`g \leftarrow g + \lambda\theta`.
     maximize : bool, default False
         Ascend instead.
+
+    Raises
+    ------
+    ValueError
+        If ``eps <= 0`` (the rule would never take a step).
 
     References
     ----------
     Zeiler, M. D. (2012). ADADELTA: An adaptive learning rate method. arXiv:1212.5701.
     """
     rho = _check_unit("rho", rho)
-    eps = _check_nonneg("eps", eps)
+    eps = _check_number("eps", eps)
+    if not (math.isfinite(eps) and eps > 0):
+        raise ValueError(
+            f"eps must be a positive finite number for adadelta, got {eps!r}: its step is "
+            "sqrt(u + eps) / sqrt(v + eps) * g with u starting at 0, so with eps <= 0 it never moves"
+        )
 
     def update(theta, g, s, t, lr):
         xp = array_namespace(theta)

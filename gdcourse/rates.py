@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from gdcourse import _checks
 from gdcourse.backend import to_numpy
 
 __all__ = [
@@ -62,10 +63,8 @@ def _check(name: str, value: float, low: float, high: float, text: str) -> float
 
 
 def _check_lr(lr: float) -> float:
-    lr = float(lr)
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    return lr
+    """A positive finite learning rate (``_checks.positive``: ``"0.1"`` and ``True`` are a TypeError)."""
+    return _checks.positive("lr", lr)
 
 
 def _largest_root(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -523,9 +523,9 @@ def predicted_variance(sigma2: float, n_samples: int, batch_size: int | Sequence
     Parameters
     ----------
     sigma2 : float
-        :math:`\sigma^2` (:func:`gradient_variance`).
+        :math:`\sigma^2 \ge 0` (:func:`gradient_variance`); a negative value is refused.
     n_samples : int
-        :math:`n`.
+        :math:`n \ge 1` (with :math:`n = 1` the one batch without replacement is the whole set: variance 0).
     batch_size : int or sequence of int
         :math:`B` (``1 <= B``, and ``B <= n`` without replacement).
     replace : bool, default False
@@ -536,11 +536,18 @@ def predicted_variance(sigma2: float, n_samples: int, batch_size: int | Sequence
     float or numpy.ndarray
         One value per batch size.
     """
+    if isinstance(sigma2, bool) or not isinstance(sigma2, int | float | np.number) or not sigma2 >= 0:
+        raise ValueError(f"sigma2 must be a variance, a number >= 0, got {sigma2!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1:
+        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     B = np.asarray(batch_size)
     if B.dtype.kind not in "iu" or np.any(B < 1) or (not replace and np.any(B > n_samples)):
         limit = "" if replace else f" and at most n_samples={n_samples}"
         raise ValueError(f"batch_size must be integers >= 1{limit}, got {batch_size!r}")
-    out = sigma2 / B if replace else sigma2 / B * (n_samples - B) / (n_samples - 1)
+    if replace or n_samples == 1:  # n = 1: the only batch is the whole data set (B = 1 = n), variance 0 below
+        out = sigma2 / B if replace else 0.0 * B
+    else:
+        out = sigma2 / B * (n_samples - B) / (n_samples - 1)
     return float(out) if B.ndim == 0 else out.astype(np.float64)
 
 

@@ -54,6 +54,16 @@ It is written atomically (a temporary file in the same folder, then :func:`os.re
 mid-write leaves the previous checkpoint intact, and a checkpoint of *another run* (another
 ``run_id``) is never overwritten unless ``overwrite=True``.
 
+A file that is not a valid checkpoint of this format (empty, truncated, damaged, not a zip archive,
+another program's ``.npz``, another format version, a missing array) raises
+:class:`CheckpointError`, whose message names the file and the problem.  :meth:`Trainer.fit` checks
+the checkpoint's folder before the first epoch (it exists or can be created, is a folder, is
+writable) and removes the temporary files that killed writes of that checkpoint left behind.  The
+checkpoint also stores the settings that define the run (:attr:`Trainer.hyperparameters`: the
+optimizer and its hyperparameters, the learning rate or schedule, the loss, batch size, early
+stopping, every layer), and :meth:`Trainer.load_checkpoint` refuses to resume with other ones,
+listing each difference (``lr: checkpoint 0.01, now 0.1``), unless ``allow_changes=True``.
+
 >>> import numpy as np
 >>> from gdcourse import nn, optim
 >>> from gdcourse.train import fit
@@ -68,12 +78,17 @@ mid-write leaves the previous checkpoint intact, and a checkpoint of *another ru
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import uuid
+import warnings
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -92,10 +107,13 @@ from gdcourse.nn.loss import mse_loss, softmax_cross_entropy
 from gdcourse.nn.module import Module
 from gdcourse.optim import OptState
 from gdcourse.regularization import EarlyStopping
-from gdcourse.schedules import ReduceOnPlateau
+from gdcourse.schedules import ReduceOnPlateau, Schedule
 
 __all__ = [
     "Checkpoint",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "CheckpointWarning",
     "DivergenceError",
     "TrainHistory",
     "Trainer",
@@ -352,6 +370,51 @@ def evaluate(
 # ----------------------------------------------------------------------------------------------
 
 
+class CheckpointError(ValueError):
+    """A file that is not a valid checkpoint of :mod:`gdcourse.train`, whatever is wrong with it.
+
+    Raised by :func:`load_checkpoint` and :meth:`Trainer.load_checkpoint` for an empty, truncated or
+    damaged file, a file that is not a zip archive, an ``.npz`` archive of other arrays, a checkpoint
+    of another format version, metadata that does not describe the arrays it holds, and arrays that
+    would need unpickling.  The message names the file and the problem.  A subclass of
+    :class:`ValueError`; a missing file is a :class:`FileNotFoundError`, as usual.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    problem : str
+        What is wrong with it, e.g. ``"not a gdcourse checkpoint (not a zip archive)"``.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    problem : str
+        What is wrong with it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"cannot read checkpoint {self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.problem)
+
+
+class CheckpointMismatchError(ValueError):
+    """A valid checkpoint of a run with other settings than the trainer asked to resume it.
+
+    Raised by :meth:`Trainer.load_checkpoint`; the message lists every difference, one per line
+    (``"lr: checkpoint 0.01, now 0.1"``).  A subclass of :class:`ValueError`.
+    """
+
+
+class CheckpointWarning(UserWarning):
+    """A resumed run whose settings changed (``allow_changes=True``) or could not be compared (old checkpoint)."""
+
+
 @dataclass
 class Checkpoint:
     """The content of a checkpoint file, as returned by :func:`load_checkpoint`.
@@ -378,10 +441,14 @@ class Checkpoint:
     schedule : dict or None
         State of a :class:`~gdcourse.schedules.ReduceOnPlateau` learning rate.
     history : TrainHistory
+        The history up to the checkpoint.
     config : dict
         The trainer's settings (loss, batch size, shuffle, ...).
     meta : dict
         The whole JSON metadata.
+    hyperparameters : dict or None
+        The settings that define the run (:attr:`Trainer.hyperparameters`); None for a checkpoint
+        written before gdcourse stored them.
     """
 
     run_id: str
@@ -397,6 +464,7 @@ class Checkpoint:
     history: TrainHistory
     config: dict[str, Any]
     meta: dict[str, Any]
+    hyperparameters: dict[str, Any] | None = None
 
 
 def _flat_slots(opt_state: OptState, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -424,13 +492,99 @@ def _flat_slots(opt_state: OptState, arrays: dict[str, np.ndarray]) -> dict[str,
 def _existing_run(path: Path) -> str | None:
     """Run id of the checkpoint at ``path``; raises FileExistsError if the file is not one."""
     try:
-        meta = _read_meta(path)
-    except (OSError, ValueError, KeyError) as err:
+        meta, _ = _read_file(path, arrays=False)
+    except CheckpointError as err:
+        raise FileExistsError(
+            f"{path} exists and is not a gdcourse checkpoint this version can read ({err.problem}); refusing to "
+            "overwrite it. Choose another path, or delete the file."
+        ) from None
+    except OSError as err:
         raise FileExistsError(
             f"{path} exists and is not a gdcourse checkpoint ({err}); refusing to overwrite it. "
             "Choose another path, or delete the file."
         ) from None
     return meta.get("run_id")
+
+
+# The writer's temporary files: ".<checkpoint name>.<8 characters of tempfile's alphabet>.tmp".
+_TEMP_SUFFIX = ".tmp"
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _orphan_temp_files(path: Path) -> list[Path]:
+    """Temporary files that :func:`save_checkpoint` left next to ``path`` when a write was killed.
+
+    Only names of the writer's own pattern (``.<name>.XXXXXXXX.tmp``, ``XXXXXXXX`` from
+    :func:`tempfile.mkstemp`'s alphabet) and regular files, never links or folders.
+    """
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX))
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return []
+    return [p for p in entries if pattern.fullmatch(p.name) and not p.is_symlink() and p.is_file()]
+
+
+def _os_error(err: OSError, message: str) -> OSError:
+    """An OSError of the same kind as ``err`` (``OSError(errno, ...)`` picks the subclass) with ``message``."""
+    return OSError(err.errno, message) if err.errno is not None else OSError(message)
+
+
+def _prepare_folder(path: Path) -> None:
+    """Make sure the folder of the checkpoint ``path`` exists and is a folder; clear errors if it cannot be."""
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"the checkpoint path {path} is a folder; give the name of a file in it, e.g. {path / 'ckpt.npz'}",
+        )
+    folder = path.parent
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise NotADirectoryError(
+                errno.ENOTDIR, f"cannot keep checkpoints in {folder}: {blocker} is a file, not a folder"
+            ) from None
+        raise _os_error(err, f"cannot create the checkpoint folder {folder}: {err.strerror or err}") from None
+
+
+def _prepare_checkpoint(path: Path, run_id: str) -> list[Path]:
+    """Check, before training, that checkpoints can be written at ``path``; remove killed writes' temp files.
+
+    The folder exists (or is created), is a folder and is writable (a probe file of the writer's
+    own pattern is created and removed), and ``path`` is not another run's checkpoint or another
+    file.  Returns the leftover temporary files removed.
+    """
+    _prepare_folder(path)
+    if path.exists():
+        other = _existing_run(path)
+        if other != run_id:
+            raise FileExistsError(
+                f"{path} holds a checkpoint of another run (run id {other}); refusing to overwrite it. "
+                "Choose another path, resume that run with Trainer.load_checkpoint, or delete the file."
+            )
+    removed = []
+    for orphan in _orphan_temp_files(path):
+        try:
+            orphan.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break  # unwritable: the probe below says so clearly
+        removed.append(orphan)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
+    except OSError as err:
+        raise _os_error(err, f"cannot write checkpoints in {path.parent}: {err.strerror or err}") from None
+    os.close(fd)
+    os.unlink(probe)
+    return removed
 
 
 def save_checkpoint(
@@ -447,12 +601,17 @@ def save_checkpoint(
     schedule: ReduceOnPlateau | None = None,
     history: TrainHistory | None = None,
     config: dict[str, Any] | None = None,
+    hyperparameters: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write a checkpoint: parameters, optimizer state and trainer state, atomically, as ``.npz`` + JSON.
 
     The generator of every dropout layer of ``model`` is saved with it (by module path).
     Usually called through :meth:`Trainer.save_checkpoint`, which fills in every argument.
+
+    The file is first written to a temporary file ``.<name>.XXXXXXXX.tmp`` in the same folder,
+    which replaces ``path`` when complete; it is removed if the write fails.  A write killed with
+    the process leaves it behind: :meth:`Trainer.fit` removes such files when it starts.
 
     Parameters
     ----------
@@ -478,6 +637,9 @@ def save_checkpoint(
         The history so far.
     config : dict, optional
         JSON-serialisable settings of the run, checked on loading by :meth:`Trainer.load_checkpoint`.
+    hyperparameters : dict, optional
+        JSON-serialisable settings that define the run (:attr:`Trainer.hyperparameters`), compared
+        with the resuming trainer's by :meth:`Trainer.load_checkpoint`.
     overwrite : bool
         Replace a checkpoint of another run (or any other file) at ``path``.  Without it, an existing
         checkpoint is replaced only if it has the same ``run_id`` (a newer checkpoint of this run).
@@ -492,6 +654,8 @@ def save_checkpoint(
     FileExistsError
         If ``path`` holds another run's checkpoint, or a file that is not a checkpoint, and
         ``overwrite`` is false.
+    OSError
+        If the folder cannot be created or written (the message names the folder).
     """
     path = Path(path)
     run_id = run_id or uuid.uuid4().hex
@@ -550,9 +714,14 @@ def save_checkpoint(
         "history": (history or TrainHistory()).as_dict(),
         "config": config or {},
     }
+    if hyperparameters is not None:
+        meta["hyperparameters"] = hyperparameters
     text = json.dumps(meta)  # Python's JSON: NaN and Infinity are written as such
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _prepare_folder(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
+    except OSError as err:
+        raise _os_error(err, f"cannot write the checkpoint {path}: {err.strerror or err}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, __meta__=np.array(text), **arrays)
@@ -566,12 +735,191 @@ def save_checkpoint(
     return path
 
 
-def _read_meta(path: Path) -> dict[str, Any]:
-    with np.load(path, allow_pickle=False) as f:
-        meta = json.loads(str(f["__meta__"][()]))
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError("no gdcourse checkpoint metadata")
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _read_array(path: Path, archive: Any, key: str) -> np.ndarray:
+    """``archive[key]``, with :class:`CheckpointError` for a damaged member or a pickled object."""
+    try:
+        return archive[key]
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure to decode a member means a damaged file
+        if isinstance(err, ValueError) and "allow_pickle" in str(err):
+            raise CheckpointError(
+                path,
+                f"array {key!r} holds Python objects that only unpickling could read "
+                "(refused: checkpoints are read with allow_pickle=False)",
+            ) from None
+        raise CheckpointError(path, f"truncated or damaged: array {key!r} cannot be read ({err})") from None
+
+
+def _parse_meta(path: Path, value: np.ndarray) -> dict[str, Any]:
+    """The checked JSON metadata of the entry ``__meta__``."""
+    meta = None
+    if value.shape == () and value.dtype.kind == "U":
+        try:
+            meta = json.loads(str(value[()]))
+        except ValueError:
+            meta = None
+    if not isinstance(meta, dict):
+        raise CheckpointError(path, "not a gdcourse checkpoint (its '__meta__' entry is not a JSON object)")
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(path, f"not a gdcourse checkpoint (its metadata does not say format {FORMAT!r})")
+    version = meta.get("version")
+    if version != VERSION:
+        written = version if version is not None else "unknown (none recorded)"
+        by = f" (gdcourse {meta['gdcourse']})" if isinstance(meta.get("gdcourse"), str) else ""
+        raise CheckpointError(
+            path,
+            f"written by format version {written}{by}, this is version {VERSION} "
+            f"(gdcourse {gdcourse.__version__}); it cannot be read by this version",
+        )
     return meta
+
+
+def _read_file(path: Path, *, arrays: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The metadata and (if ``arrays``) the arrays of the checkpoint at ``path``, all in memory.
+
+    Raises FileNotFoundError if there is no file, :class:`CheckpointError` if it is not a checkpoint
+    of this format version, and other OSErrors (permissions) as they come.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(path, "empty file (0 bytes), not a gdcourse checkpoint")
+    with open(path, "rb") as fh:
+        head = fh.read(len(_NPY_MAGIC))
+    if not head.startswith(_ZIP_MAGIC):
+        what = "a single .npy array, not an .npz archive" if head.startswith(_NPY_MAGIC) else "not a zip archive"
+        if len(head) < len(_ZIP_MAGIC) and _ZIP_MAGIC.startswith(head):
+            raise CheckpointError(path, f"truncated ({size} bytes): not even the zip archive's header is complete")
+        raise CheckpointError(path, f"not a gdcourse checkpoint ({what})")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error) as err:
+        detail = "the zip directory at its end is missing or broken" if isinstance(err, zipfile.BadZipFile) else err
+        raise CheckpointError(path, f"truncated or damaged ({size} bytes; {detail})") from None
+    with archive:
+        names = list(archive.files)
+        if "__meta__" not in names:
+            held = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+            raise CheckpointError(
+                path, f"not a gdcourse checkpoint (a zip archive without '__meta__'; it holds {held or 'nothing'})"
+            )
+        meta = _parse_meta(path, _read_array(path, archive, "__meta__"))
+        contents = {k: _read_array(path, archive, k) for k in names if k != "__meta__"} if arrays else {}
+    return meta, contents
+
+
+def _load(path: Path) -> Checkpoint:
+    """Read and check the checkpoint at ``path`` (host arrays; no model touched)."""
+    meta, arrays = _read_file(path)
+
+    def array(key: Any, what: str) -> np.ndarray:
+        if not isinstance(key, str) or key not in arrays:
+            raise CheckpointError(path, f"missing array {key!r} ({what}), which its metadata names")
+        return arrays[key]
+
+    try:
+        params = {}
+        for p in meta["params"]:
+            a = array(p["key"], f"parameter {p['name']!r}")
+            if list(a.shape) != list(p["shape"]) or str(a.dtype) != p["dtype"]:
+                raise CheckpointError(
+                    path,
+                    f"array {p['key']!r} (parameter {p['name']!r}) is {a.dtype} of shape {a.shape}, "
+                    f"its metadata says {p['dtype']} of shape {tuple(p['shape'])}",
+                )
+            params[str(p["name"])] = a
+        opt = meta["optimizer"]
+        slots: dict[str, Any] = {}
+        for slot, desc in opt["slots"].items():
+            what = f"optimizer slot {slot!r}"
+            items = [array(item["array"], what) if "array" in item else float(item["float"]) for item in desc["items"]]
+            kind = desc["kind"]
+            if kind not in ("list", "tuple", "one") or (kind == "one" and len(items) != 1):
+                raise CheckpointError(path, f"malformed metadata ({what} of kind {kind!r} with {len(items)} items)")
+            slots[slot] = items if kind == "list" else (tuple(items) if kind == "tuple" else items[0])
+        stopper = meta.get("early_stopping")
+        if stopper is not None and stopper.get("best_params") is not None:
+            best = [array(k, "early stopping's best parameters") for k in stopper["best_params"]]
+            stopper = {**stopper, "best_params": best}
+        generators = meta.get("generators", {})
+        config = meta.get("config", {})
+        hyper = meta.get("hyperparameters")
+        for name, value in (("generators", generators), ("config", config), ("hyperparameters", hyper)):
+            if value is not None and not isinstance(value, dict):
+                raise CheckpointError(path, f"malformed metadata ({name} is a {type(value).__name__}, not an object)")
+        run_id = meta["run_id"]
+        if not isinstance(run_id, str):
+            raise CheckpointError(path, f"malformed metadata (run_id {run_id!r} is not text)")
+        return Checkpoint(
+            run_id=run_id,
+            epoch=int(meta["epoch"]),
+            step=int(meta["step"]),
+            params=params,
+            opt_state=OptState(t=int(opt["t"]), slots=slots),
+            optimizer=str(opt.get("name", "")),
+            shuffle_state=meta.get("shuffle_state"),
+            generator_states=generators,
+            early_stopping=stopper,
+            schedule=meta.get("schedule"),
+            history=TrainHistory(**meta.get("history", {})),
+            config=config,
+            meta=meta,
+            hyperparameters=hyper,
+        )
+    except CheckpointError:
+        raise
+    except KeyError as err:
+        raise CheckpointError(path, f"malformed metadata (no entry {err})") from None
+    except (TypeError, ValueError, AttributeError) as err:
+        raise CheckpointError(path, f"malformed metadata ({err})") from None
+
+
+def _check_fits(ck: Checkpoint, model: Module) -> None:
+    """Raise unless ``ck``'s parameters and generators fit ``model`` (names, shapes, dtypes); changes nothing."""
+    params, current = ck.params, model.named_parameters()
+    names = [name for name, _ in current]
+    if names != list(params):
+        raise ValueError(f"the checkpoint's parameters {list(params)} do not match the model's {names}")
+    for name, p in current:
+        saved = params[name]
+        if tuple(saved.shape) != tuple(p.shape):
+            raise ValueError(f"parameter {name!r}: the checkpoint has shape {saved.shape}, the model {tuple(p.shape)}")
+        if str(saved.dtype) != dtype_of(p):
+            raise TypeError(f"parameter {name!r}: the checkpoint has dtype {saved.dtype}, the model {p.dtype}")
+    gens = _generators(model)
+    saved_gens = ck.generator_states
+    if set(gens) != set(saved_gens):
+        raise ValueError(
+            f"the checkpoint has generators for modules {sorted(saved_gens)}, the model has {sorted(gens)}"
+        )
+    for name, gen in gens.items():  # a trial run on a copy: a bad state raises here
+        try:
+            _set_generator_state(copy.deepcopy(gen), saved_gens[name], f"module {name}")
+        except (TypeError, KeyError) as err:
+            raise ValueError(f"module {name}: the checkpoint's generator state is unusable ({err})") from None
+
+
+def _install(ck: Checkpoint, model: Module) -> OptState:
+    """Put ``ck``'s parameters and generator states into ``model``; its optimizer state, moved like them."""
+    current = model.named_parameters()
+    refs = [p for _, p in current]
+    model.set_parameters([_like(ck.params[name], p) for name, p in current])
+    for name, gen in _generators(model).items():
+        _set_generator_state(gen, ck.generator_states[name], f"module {name}")
+    if ck.opt_state is None:
+        raise ValueError("the checkpoint holds no optimizer state")
+    slots: dict[str, Any] = {}
+    for slot, value in ck.opt_state.slots.items():
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        moved = [_like(v, refs[i]) if isinstance(v, np.ndarray) else v for i, v in enumerate(items)]
+        slots[slot] = moved if isinstance(value, list) else (tuple(moved) if isinstance(value, tuple) else moved[0])
+    return OptState(t=ck.opt_state.t, slots=slots)
 
 
 def _like(host: np.ndarray, ref: Array) -> Array:
@@ -582,6 +930,11 @@ def _like(host: np.ndarray, ref: Array) -> Array:
 
 def load_checkpoint(path: str | os.PathLike[str], model: Module | None = None) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint` (never unpickles anything).
+
+    Everything is checked before anything is used: a file that is not a valid checkpoint of this
+    format raises :class:`CheckpointError` naming the file and the problem (empty, truncated or
+    damaged, not a zip archive, another program's arrays, another format version, a missing
+    array...), and a model that does not fit it is left untouched.
 
     Parameters
     ----------
@@ -595,85 +948,69 @@ def load_checkpoint(path: str | os.PathLike[str], model: Module | None = None) -
     Returns
     -------
     Checkpoint
+        The content of the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    CheckpointError
+        If the file is not a valid checkpoint of this format version.
+    ValueError, TypeError
+        If ``model``'s parameters or dropout layers do not match the checkpoint's (names and shapes, dtypes).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    with np.load(path, allow_pickle=False) as f:
-        try:
-            meta = json.loads(str(f["__meta__"][()]))
-        except KeyError:
-            raise ValueError(f"{path} is not a gdcourse checkpoint (no __meta__ entry)") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a gdcourse checkpoint")
-        if meta.get("version") != VERSION:
-            raise ValueError(
-                f"{path} is a version {meta.get('version')} checkpoint; this gdcourse reads version {VERSION}"
-            )
-        arrays = {key: f[key] for key in f.files if key != "__meta__"}
+    ck = _load(path)
+    if model is not None:
+        _check_fits(ck, model)  # everything first, so that a mismatch leaves the model untouched
+        ck.opt_state = _install(ck, model)
+    return ck
 
-    def array(key: str) -> np.ndarray:
-        if key not in arrays:
-            raise ValueError(f"{path} is incomplete: its metadata names an array {key!r} that it does not hold")
-        return arrays[key]
 
-    params = {p["name"]: array(p["key"]) for p in meta["params"]}
-    opt = meta["optimizer"]
-    host_slots = {
-        slot: [array(item["array"]) if "array" in item else float(item["float"]) for item in desc["items"]]
-        for slot, desc in opt["slots"].items()
-    }
-    refs: list[Array] = []
-    if model is not None:  # check everything first, so that a mismatch leaves the model untouched
-        current = model.named_parameters()
-        names = [name for name, _ in current]
-        if names != list(params):
-            raise ValueError(f"the checkpoint's parameters {list(params)} do not match the model's {names}")
-        for name, p in current:
-            saved = params[name]
-            if tuple(saved.shape) != tuple(p.shape):
-                raise ValueError(
-                    f"parameter {name!r}: the checkpoint has shape {saved.shape}, the model {tuple(p.shape)}"
-                )
-            if str(saved.dtype) != dtype_of(p):
-                raise TypeError(f"parameter {name!r}: the checkpoint has dtype {saved.dtype}, the model {p.dtype}")
-        gens = _generators(model)
-        saved_gens = meta.get("generators", {})
-        if set(gens) != set(saved_gens):
-            raise ValueError(
-                f"the checkpoint has generators for modules {sorted(saved_gens)}, the model has {sorted(gens)}"
-            )
-        for name, gen in gens.items():  # a trial run on a copy: a bad state raises here
-            _set_generator_state(copy.deepcopy(gen), saved_gens[name], f"module {name}")
-        refs = [p for _, p in current]
-        model.set_parameters([_like(params[name], p) for name, p in current])
-        for name, gen in gens.items():
-            _set_generator_state(gen, saved_gens[name], f"module {name}")
+_ABSENT = object()
 
-    slots: dict[str, Any] = {}
-    for slot, items in host_slots.items():
-        items = [_like(v, refs[i]) if refs and isinstance(v, np.ndarray) else v for i, v in enumerate(items)]
-        kind = opt["slots"][slot]["kind"]
-        slots[slot] = items if kind == "list" else (tuple(items) if kind == "tuple" else items[0])
-    stopper = meta.get("early_stopping")
-    if stopper is not None and stopper.get("best_params") is not None:
-        stopper = dict(stopper)
-        stopper["best_params"] = [array(k) for k in stopper["best_params"]]
-    return Checkpoint(
-        run_id=meta["run_id"],
-        epoch=int(meta["epoch"]),
-        step=int(meta["step"]),
-        params=params,
-        opt_state=OptState(t=int(opt["t"]), slots=slots),
-        optimizer=opt.get("name", ""),
-        shuffle_state=meta.get("shuffle_state"),
-        generator_states=meta.get("generators", {}),
-        early_stopping=stopper,
-        schedule=meta.get("schedule"),
-        history=TrainHistory(**meta.get("history", {})),
-        config=meta.get("config", {}),
-        meta=meta,
-    )
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as JSON data (tuples become lists; other objects a stable description)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return _describe_callable(value)
+
+
+def _describe_callable(value: Any) -> str:
+    """A description without memory addresses: a schedule's repr, else the qualified name."""
+    if isinstance(value, ReduceOnPlateau):  # its settings, not its state
+        keys = ("lr0", "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps")
+        return "ReduceOnPlateau(" + ", ".join(f"{k}={getattr(value, k)!r}" for k in keys) + ")"
+    if isinstance(value, Schedule):
+        return repr(value)
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    module = getattr(value, "__module__", None) or type(value).__module__
+    return f"{module}.{name}"
+
+
+def _show(value: Any) -> str:
+    if value is _ABSENT:
+        return "(not recorded)"
+    return value if isinstance(value, str) else repr(value)
+
+
+def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """``"key: checkpoint X, now Y"`` for every setting that differs (or is only on one side)."""
+    out = []
+    for key in [*saved, *(k for k in now if k not in saved)]:
+        a, b = saved.get(key, _ABSENT), now.get(key, _ABSENT)
+        if a is _ABSENT or b is _ABSENT or a != b:
+            out.append(f"{key}: checkpoint {_show(a)}, now {_show(b)}")
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -802,6 +1139,34 @@ class Trainer:
             "optimizer": getattr(self.optimizer, "name", type(self.optimizer).__name__),
         }
 
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """The settings that define this run, as JSON data: stored in checkpoints, compared on resuming.
+
+        ``optimizer`` (the update rule's name), ``lr`` (a number, or the schedule as text: its name
+        and parameters; a :class:`~gdcourse.schedules.ReduceOnPlateau` by its settings, not its
+        state), the optimizer's other hyperparameters under their own names (``betas``, ``eps``,
+        ``momentum``...), ``loss``, ``batch_size``, ``shuffle``, ``early_stopping.patience``,
+        ``early_stopping.min_delta`` and ``early_stopping.restore_best`` (or ``early_stopping: None``),
+        and every layer as ``"layer <module path>": "Type(arguments)"`` (e.g. ``"layer 1": "Tanh()"``).
+        """
+        opt = self.optimizer
+        out: dict[str, Any] = {"optimizer": self.config["optimizer"], "lr": _jsonable(getattr(opt, "lr", None))}
+        hyper = getattr(opt, "hyperparams", None)
+        for key, value in hyper.items() if isinstance(hyper, dict) else ():
+            out.setdefault(str(key), _jsonable(value))
+        out.update(loss=self.loss_name, batch_size=self.batch_size, shuffle=self.shuffle)
+        stopper = self.early_stopping
+        if stopper is None:
+            out["early_stopping"] = None
+        else:
+            for key in ("patience", "min_delta", "restore_best"):
+                out[f"early_stopping.{key}"] = _jsonable(getattr(stopper, key))
+        for name, module in _named_modules(self.model):
+            if not module._modules:
+                out[f"layer {name}"] = f"{type(module).__name__}({module.extra_repr()})"
+        return json.loads(json.dumps(out))  # as it reads back from a checkpoint
+
     # ------------------------------------------------------------------ one step
 
     def _train_step(self, xb: Array, yb: Array) -> tuple[Tensor, list[Array], list[Array], list[Array]]:
@@ -867,7 +1232,11 @@ class Trainer:
         validation : (X_val, y_val), optional
             Evaluated after every epoch (evaluation mode).
         checkpoint : path, optional
-            Save a checkpoint there every ``checkpoint_every`` epochs and when training ends.
+            Save a checkpoint there every ``checkpoint_every`` epochs and when training ends.  Checked
+            before the first epoch: its folder must exist or be creatable, be a folder and be writable,
+            and the file, if any, must be a checkpoint of this run.  Temporary files that killed
+            writes of this checkpoint left in the folder (``.<name>.XXXXXXXX.tmp``, the writer's own
+            pattern) are removed then; no other file is touched.
         checkpoint_every : int
             Epochs between checkpoints.
 
@@ -880,6 +1249,10 @@ class Trainer:
         ------
         DivergenceError
             When training diverges and ``on_divergence="raise"``; ``err.history`` holds the history.
+        OSError
+            When the checkpoint's folder is not usable (a file in the way, not writable), before any epoch.
+        FileExistsError
+            When ``checkpoint`` is another run's checkpoint or another file, before any epoch.
         """
         n = _check_data(X, y, "")
         divergence.check_data("X", X)
@@ -898,6 +1271,8 @@ class Trainer:
                 f"{self.epoch}; ask for at least {self.epoch}"
             )
         checkpoint_every = _positive_int("checkpoint_every", checkpoint_every)
+        if checkpoint is not None:
+            _prepare_checkpoint(Path(checkpoint), self.run_id)
         if self.history.stop_reason in ("early_stopping", "diverged"):
             return self.history
         self.model.train()
@@ -1051,41 +1426,113 @@ class Trainer:
             schedule=self._schedule,
             history=self.history,
             config={**self.config, "first_loss": self._first_loss},
+            hyperparameters=self.hyperparameters,
             overwrite=overwrite,
         )
 
-    def load_checkpoint(self, path: str | os.PathLike[str]) -> Checkpoint:
+    def load_checkpoint(self, path: str | os.PathLike[str], *, allow_changes: bool = False) -> Checkpoint:
         """Continue the run saved at ``path``: load the model, optimizer and trainer state from it.
 
-        The trainer must have been built like the one that saved it (same model architecture, same
-        optimizer and hyperparameters, same loss, batch size and shuffling; the first four are
-        checked).  Afterwards :attr:`run_id` is the checkpoint's, so later saves to the same path
-        update it.
+        The trainer must be built like the one that saved it.  Refused before anything changes:
+
+        * a file that is not a valid checkpoint (:class:`CheckpointError`, naming the problem);
+        * another update rule, or early stopping or a ``ReduceOnPlateau`` rate on one side only
+          (their saved state could not be used), and parameters whose names, shapes or dtypes
+          differ from the model's (``ValueError``/``TypeError``; the differing layers are listed);
+        * unless ``allow_changes``: other settings (:attr:`hyperparameters`: the learning rate or
+          schedule, the optimizer's hyperparameters, the loss, batch size, shuffling, early
+          stopping's settings, the layers' types and arguments, e.g. the activations), with
+          :class:`CheckpointMismatchError` listing each difference (``lr: checkpoint 0.01, now 0.1``).
+
+        With ``allow_changes=True`` those differences are accepted with a :class:`CheckpointWarning`
+        that lists them, and this trainer's settings are used from now on (its learning rate, its
+        early stopping's patience...; a ``ReduceOnPlateau`` rate continues from its saved state).
+        The next checkpoint stores them.
+
+        A checkpoint written before gdcourse stored these settings (no ``hyperparameters`` in its
+        metadata) still loads: only the update rule, loss, batch size and shuffling (and the
+        parameters' shapes) can be checked, and a :class:`CheckpointWarning` says that the rest
+        could not be compared.
+
+        Afterwards :attr:`run_id` is the checkpoint's, so later saves to the same path update it.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The checkpoint file.
+        allow_changes : bool
+            Resume even if the settings differ from the checkpoint's (with a warning).
+
+        Returns
+        -------
+        Checkpoint
+            The checkpoint read (its ``opt_state`` is now this trainer's).
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no file at ``path``.
+        CheckpointError
+            If the file is not a valid checkpoint of this format version.
+        CheckpointMismatchError
+            If the checkpoint's run had other settings (the message lists them).
+        ValueError, TypeError
+            If the model's parameters do not match the checkpoint's (names and shapes, dtypes).
         """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no checkpoint at {path}")
-        try:
-            meta = _read_meta(path)
-        except (KeyError, ValueError) as err:
-            raise ValueError(f"{path} is not a gdcourse checkpoint ({err})") from None
-        saved, config = meta.get("config", {}), self.config
+        ck = _load(path)
+        saved, config = ck.config, self.config
         for key in ("loss", "batch_size", "shuffle", "optimizer"):
-            if key in saved and saved[key] != config[key]:
-                raise ValueError(
-                    f"the checkpoint was made with {key}={saved[key]!r}, this trainer has {key}={config[key]!r}; "
-                    "resume with the same settings"
+            if key in saved and saved[key] != config[key] and (key == "optimizer" or not allow_changes):
+                hint = (
+                    "its optimizer state cannot be used by another update rule"
+                    if key == "optimizer"
+                    else "resume with the same settings, or pass allow_changes=True to continue with this trainer's"
                 )
-        if (meta.get("early_stopping") is None) != (self.early_stopping is None):
-            raise ValueError(
-                "the checkpoint and this trainer disagree on early stopping; resume with the same settings"
+                raise CheckpointMismatchError(
+                    f"the checkpoint {path} was made with {key}={saved[key]!r}, this trainer has "
+                    f"{key}={config[key]!r}; {hint}"
+                )
+        if (ck.early_stopping is None) != (self.early_stopping is None):
+            raise CheckpointMismatchError(
+                f"the checkpoint {path} and this trainer disagree on early stopping; resume with the same settings"
             )
-        if (meta.get("schedule") is None) != (self._schedule is None):
-            raise ValueError("the checkpoint and this trainer disagree on a ReduceOnPlateau learning rate")
-        ck = load_checkpoint(path, self.model)  # checks names, shapes and dtypes, loads params and dropout states
+        if (ck.schedule is None) != (self._schedule is None):
+            raise CheckpointMismatchError(
+                f"the checkpoint {path} and this trainer disagree on a ReduceOnPlateau learning rate"
+            )
+        differences = [] if ck.hyperparameters is None else _differences(ck.hyperparameters, self.hyperparameters)
+        try:
+            _check_fits(ck, self.model)  # names, shapes, dtypes and dropout generators; changes nothing
+        except ValueError as err:
+            layers = [d for d in differences if d.startswith("layer ")]
+            if layers:
+                raise CheckpointMismatchError(f"{err}; the layers differ:\n  " + "\n  ".join(layers)) from None
+            raise
+        if differences and not allow_changes:
+            raise CheckpointMismatchError(
+                f"the checkpoint {path} was written by a run with other settings than this trainer's:\n  "
+                + "\n  ".join(differences)
+                + "\nResume with the same settings, or pass allow_changes=True to continue with this trainer's."
+            )
+        if differences:
+            warnings.warn(
+                f"resuming {path} with changed settings (this trainer's are used from now on):\n  "
+                + "\n  ".join(differences),
+                CheckpointWarning,
+                stacklevel=2,
+            )
+        if ck.hyperparameters is None:
+            warnings.warn(
+                f"the checkpoint {path} was written before gdcourse stored a run's settings in checkpoints: its "
+                "learning rate, the optimizer's other hyperparameters and the layers' activations cannot be "
+                "compared with this trainer's; make sure they are the same (the next checkpoint stores them)",
+                CheckpointWarning,
+                stacklevel=2,
+            )
+        self.opt_state = ck.opt_state = _install(ck, self.model)
         if ck.shuffle_state is not None:
             _set_generator_state(self.generator, ck.shuffle_state, "the shuffling generator")
-        self.opt_state = ck.opt_state
         self.epoch, self.step = ck.epoch, ck.step
         self.history = ck.history
         self.run_id = ck.run_id
@@ -1093,7 +1540,8 @@ class Trainer:
         self._first_loss = None if first is None else float(first)
         if ck.early_stopping is not None and self.early_stopping is not None:
             s, saved = self.early_stopping, ck.early_stopping
-            s.patience, s.min_delta, s.restore_best = saved["patience"], saved["min_delta"], saved["restore_best"]
+            if not differences:  # else this trainer's settings, as allowed
+                s.patience, s.min_delta, s.restore_best = saved["patience"], saved["min_delta"], saved["restore_best"]
             s.best_loss, s.best_epoch, s.wait = float(saved["best_loss"]), saved["best_epoch"], saved["wait"]
             s.n_updates, s.stopped = saved["n_updates"], saved["stopped"]
             ref = self.model.parameters()

@@ -294,7 +294,8 @@ def test_a_class_of_attacks_grades_to_the_expected_csv_and_resumes_byte_identica
     killed = tmp_path / "again" / "07.csv"
     options = ["--secret", SECRET, "--sandbox", "bwrap", "--jobs", "2", "--memory-mb", "768"]
     options += ["--timeout", "60", "--cell-timeout", "8", "--exercise-timeout", "6"]
-    grader = run_cli(str(subs), "-o", str(killed), "-q", *options, registry=REGISTRY_NAME)
+    scratch = tmp_path / "tmp"  # the killed grader's temporary files (its font cache) stay in the test's folder
+    grader = run_cli(str(subs), "-o", str(killed), "-q", *options, registry=REGISTRY_NAME, tmp=scratch)
     journal = Path(str(killed) + ".journal")
     end = time.monotonic() + seconds + 60
     while time.monotonic() < end and grader.poll() is None:
@@ -305,7 +306,7 @@ def test_a_class_of_attacks_grades_to_the_expected_csv_and_resumes_byte_identica
     grader.send_signal(signal.SIGKILL)
     grader.wait()
     assert not killed.exists()
-    resumed = run_cli(str(subs), "-o", str(killed), "--resume", *options, registry=REGISTRY_NAME)
+    resumed = run_cli(str(subs), "-o", str(killed), "--resume", *options, registry=REGISTRY_NAME, tmp=scratch)
     _, err = resumed.communicate(timeout=seconds * 3 + 120)
     assert resumed.returncode == 0, err
     assert "from the journal" in err

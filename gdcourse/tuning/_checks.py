@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
+from collections.abc import Iterable
 from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_search_args"]
+__all__ = ["AllTrialsFailedWarning", "check_objective_names", "check_search_args", "warn_if_all_failed"]
+
+
+class AllTrialsFailedWarning(UserWarning):
+    """Every trial of a search failed: ``result.best`` is ``None`` (the message quotes the first failure)."""
 
 
 def check_search_args(objective: Any, budget: Any, seed: Any, executor: Any) -> tuple[int, int]:
@@ -24,3 +31,53 @@ def check_search_args(objective: Any, budget: Any, seed: Any, executor: Any) -> 
             f"ThreadPoolExecutor() or a dask client's client.get_executor(); got {type(executor).__name__}"
         )
     return int(budget), int(seed)
+
+
+def check_objective_names(objective: Any, names: Iterable[str]) -> None:
+    """Refuse a space whose hyperparameter ``names`` the objective does not take, before the first trial.
+
+    Checked only when the objective has a signature with named parameters and no ``**kwargs``: a name
+    the objective does not accept, or a required parameter the space does not give, would make every
+    trial fail with the same :class:`TypeError`.
+
+    Raises
+    ------
+    ValueError
+        Naming the hyperparameters that do not match the objective's parameters.
+    """
+    try:
+        signature = inspect.signature(objective)
+    except (TypeError, ValueError):  # a builtin or C callable without a signature: nothing to check
+        return
+    params = signature.parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    by_keyword = {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    names = list(names)
+    unknown = [n for n in names if n not in by_keyword]
+    missing = [n for n, p in by_keyword.items() if p.default is inspect.Parameter.empty and n not in names]
+    if not unknown and not missing:
+        return
+    problems = []
+    if unknown:
+        problems.append(f"the search space has {unknown}, which the objective does not take")
+    if missing:
+        problems.append(f"the objective requires {missing}, which the search space does not give")
+    raise ValueError(
+        f"{' and '.join(problems)}: the objective is called as objective(**params) and takes "
+        f"({', '.join(by_keyword) or 'no named parameters'}); rename the dimensions of the space to match"
+    )
+
+
+def warn_if_all_failed(result: Any) -> Any:
+    """Return ``result``; warn (:class:`AllTrialsFailedWarning`) when it has trials and every one failed."""
+    trials = getattr(result, "trials", ())
+    if trials and not any(t.ok for t in trials):
+        first = trials[0]
+        warnings.warn(
+            f"every one of the {len(trials)} trials of the {result.method} search failed, so result.best is None; "
+            f"the first failure (trial {first.index}, {first.params}): {first.error}",
+            AllTrialsFailedWarning,
+            stacklevel=3,
+        )
+    return result

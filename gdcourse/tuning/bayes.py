@@ -58,7 +58,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 from threadpoolctl import ThreadpoolController
 
-from gdcourse.tuning._checks import check_search_args
+from gdcourse.tuning._checks import check_objective_names, check_search_args, warn_if_all_failed
 from gdcourse.tuning.space import Dimension, Space, as_space
 from gdcourse.tuning.trials import Objective, SearchResult, Trial, run_trials
 
@@ -322,6 +322,7 @@ def bayesian_search(
     """
     budget, seed = check_search_args(objective, budget, seed, executor)
     space = as_space(space)
+    check_objective_names(objective, space)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     n_initial = min(budget, max(5, space.width + 1)) if n_initial is None else int(n_initial)
@@ -335,4 +336,4 @@ def bayesian_search(
         )
         batch = proposal.params[: budget - len(trials)]
         trials += run_trials(objective, batch, executor, start=len(trials))
-    return SearchResult("bayes", space, budget, seed, tuple(trials))
+    return warn_if_all_failed(SearchResult("bayes", space, budget, seed, tuple(trials)))

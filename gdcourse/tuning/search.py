@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gdcourse.tuning._checks import check_search_args
+from gdcourse.tuning._checks import check_objective_names, check_search_args, warn_if_all_failed
 from gdcourse.tuning.space import Dimension, Space, as_space
 from gdcourse.tuning.trials import Objective, SearchResult, run_trials
 
@@ -73,11 +73,12 @@ def grid_search(
     """
     budget, seed = check_search_args(objective, budget, seed, executor)
     space = as_space(space)
+    check_objective_names(objective, space)
     points = space.grid(budget)
     if shuffle:
         order = np.random.default_rng(seed).permutation(len(points))
         points = [points[int(i)] for i in order]
-    return SearchResult("grid", space, budget, seed, tuple(run_trials(objective, points, executor)))
+    return warn_if_all_failed(SearchResult("grid", space, budget, seed, tuple(run_trials(objective, points, executor))))
 
 
 def random_search(
@@ -114,8 +115,10 @@ def random_search(
     """
     budget, seed = check_search_args(objective, budget, seed, executor)
     space = as_space(space)
+    check_objective_names(objective, space)
     points = space.sample(np.random.default_rng(seed), budget)
-    return SearchResult("random", space, budget, seed, tuple(run_trials(objective, points, executor)))
+    result = SearchResult("random", space, budget, seed, tuple(run_trials(objective, points, executor)))
+    return warn_if_all_failed(result)
 
 
 def _bayesian_search(*args: Any, **kwargs: Any) -> SearchResult:
