@@ -18,6 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_train import (  # the resume test's model and data (SETUP also runs in the subprocess)
+    SETUP,
+    X,
+    X_val,
+    make_trainer,
+    y,
+    y_val,
+)
 
 import gdcourse.train as train
 from gdcourse import nn, optim, schedules
@@ -32,29 +40,6 @@ from gdcourse.train import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The model and data of tests/test_train.py's resume test; the subprocess builds exactly the same.
-SETUP = """
-import numpy as np
-from gdcourse import nn, optim, schedules
-from gdcourse.data import make_two_moons
-from gdcourse.train import Trainer
-
-X, y = make_two_moons(120, noise=0.25, seed=3)
-X_val, y_val = make_two_moons(60, noise=0.25, seed=4)
-
-
-def make_trainer():
-    model = nn.Sequential(
-        nn.Linear(2, 16, seed=1), nn.Tanh(), nn.Dropout(0.3, seed=7),
-        nn.Linear(16, 16, seed=2), nn.ReLU(), nn.Dropout(0.2, seed=8),
-        nn.Linear(16, 2, seed=3),
-    )
-    opt = optim.adam(lr=schedules.exponential(0.02, gamma=0.99))
-    return Trainer(model, opt, "cross_entropy", batch_size=16, seed=11)
-"""
-_ns: dict = {}
-exec(SETUP, _ns)  # noqa: S102 - our own source, shared with the subprocess
-make_trainer, X, y, X_val, y_val = (_ns[k] for k in ("make_trainer", "X", "y", "X_val", "y_val"))
 
 
 def _trainer(
@@ -400,7 +385,6 @@ trainer.fit(X, y, epochs=4, validation=(X_val, y_val), checkpoint=sys.argv[1])
 )
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_resume_after_a_kill_mid_write_is_bit_exact_and_cleans_up(tmp_path):
     uninterrupted = make_trainer()
     uninterrupted.fit(X, y, epochs=4, validation=(X_val, y_val))

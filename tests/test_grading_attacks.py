@@ -25,7 +25,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-import pytest
+from conftest import skip_outside_ci
 from test_grading import (
     ANSWER_OK,
     CORRECT,
@@ -226,9 +226,7 @@ def snapshot(folder: Path) -> dict[str, tuple[str, bytes | str]]:
 
 def test_a_class_of_attacks_grades_to_the_expected_csv_and_resumes_byte_identically(tmp_path):
     if not bwrap_works():
-        if os.environ.get("CI"):
-            pytest.fail("bubblewrap (bwrap) does not work on this CI machine; .ci/run installs it")
-        pytest.skip("bubblewrap does not work here: apt-get install bubblewrap")
+        skip_outside_ci("bubblewrap (bwrap) does not work here: apt-get install bubblewrap")
     subs, expected = attack_class(tmp_path)
     assert len(expected) == 35  # docs/grading.md quotes this count
     before = snapshot(subs)

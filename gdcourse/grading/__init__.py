@@ -19,12 +19,13 @@ This module imports nothing heavy: the worker starts by importing it.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
 from collections.abc import Callable
 from typing import Any
+
+from gdcourse.grading import options
 
 __all__ = ["GradeReport", "GradingError", "add_arguments", "grade", "run"]
 
@@ -37,34 +38,29 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+def _option(name: str) -> Callable[[str], float]:
+    """An argparse type for the numeric option ``name``, checked by :func:`gdcourse.grading.options.problem`."""
 
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def whole(text: str) -> int:
+    def parse(text: str) -> float:
         try:
-            value = int(text)
+            value: float = int(text) if name in options.COUNTS else float(text)
         except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        why = options.problem(name, value)
+        if why is not None:
+            raise argparse.ArgumentTypeError(why.replace(f"got {value!r}", f"got {text!r}"))
         return value
 
-    return whole
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``gdcourse grade`` to ``parser`` (numbers are checked before anything runs)."""
     parser.add_argument("submissions", help="folder of submitted notebooks (one file per student; student = file stem)")
     parser.add_argument("-o", "--output", required=True, help="scores CSV to write (outside the submissions folder)")
-    parser.add_argument("-j", "--jobs", type=_at_least(1), default=1, help="submissions graded in parallel (default 1)")
+    parser.add_argument(
+        "-j", "--jobs", type=_option("jobs"), default=1, help="submissions graded in parallel (default 1)"
+    )
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its journal")
     parser.add_argument(
         "--notebook",
@@ -73,18 +69,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NN",
         help="grade the exercises of notebook NN (repeatable; default: the notebooks most submissions check)",
     )
-    parser.add_argument("--timeout", type=_seconds, default=300.0, help="seconds per submission (default 300)")
-    parser.add_argument("--cell-timeout", type=_seconds, default=60.0, help="seconds per code cell (default 60)")
-    parser.add_argument("--exercise-timeout", type=_seconds, default=30.0, help="seconds per exercise (default 30)")
     parser.add_argument(
-        "--memory-mb", type=_at_least(256), default=2048, help="address-space limit per worker (default 2048)"
+        "--timeout", type=_option("timeout"), default=300.0, help="seconds per submission (default 300)"
     )
     parser.add_argument(
-        "--file-size-mb", type=_at_least(1), default=64, help="largest file a worker may write (default 64)"
+        "--cell-timeout", type=_option("cell_timeout"), default=60.0, help="seconds per code cell (default 60)"
     )
-    parser.add_argument("--open-files", type=_at_least(16), default=256, help="open files per worker (default 256)")
     parser.add_argument(
-        "--disk-mb", type=_at_least(16), default=256, help="private /tmp size under bubblewrap (default 256)"
+        "--exercise-timeout", type=_option("exercise_timeout"), default=30.0, help="seconds per exercise (default 30)"
+    )
+    parser.add_argument(
+        "--memory-mb", type=_option("memory_mb"), default=2048, help="address-space limit per worker (default 2048)"
+    )
+    parser.add_argument(
+        "--file-size-mb", type=_option("file_size_mb"), default=64, help="largest file a worker may write (default 64)"
+    )
+    parser.add_argument(
+        "--open-files", type=_option("open_files"), default=256, help="open files per worker (default 256)"
+    )
+    parser.add_argument(
+        "--disk-mb", type=_option("disk_mb"), default=256, help="private /tmp size under bubblewrap (default 256)"
     )
     parser.add_argument(
         "--feedback", metavar="DIR", help="folder for feedback files (default: CSV name + .feedback, by the CSV)"

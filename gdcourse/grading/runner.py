@@ -11,7 +11,6 @@ comes; the CSV and the feedback files are written at the end.
 from __future__ import annotations
 
 import concurrent.futures
-import math
 import os
 import secrets
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 
 from gdcourse.exercises.core import Exercise
 from gdcourse.grading import notebook_code as nbc
+from gdcourse.grading import options
 from gdcourse.grading.assess import GradingError, Plan, judge, make_plan, secret_digest
 from gdcourse.grading.collect import (
     Submission,
@@ -137,17 +137,12 @@ def _expected(
     return [ex for ex in registry if nbc.notebook_prefix(ex.id) in wanted]
 
 
-def _check_options(**options: float) -> None:
-    """Positive, finite numbers (and whole numbers where counted); a GradingError naming the option otherwise."""
-    minimum = {"memory_mb": 256, "file_size_mb": 1, "open_files": 16, "disk_mb": 16}
-    for name, value in options.items():
-        whole = name in ("jobs", *minimum)
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-        if ok and whole:
-            ok = float(value).is_integer() and value >= minimum.get(name, 1)
-        if not ok:
-            what = f"a whole number >= {minimum.get(name, 1)}" if whole else "a positive number of seconds"
-            raise GradingError(f"{name.replace('_', '-')} must be {what}, got {value!r}")
+def _check_options(**values: float) -> None:
+    """Every numeric option by :func:`gdcourse.grading.options.problem`; a GradingError naming the option otherwise."""
+    for name, value in values.items():
+        why = options.problem(name, value)
+        if why is not None:
+            raise GradingError(f"{name.replace('_', '-')}: {why}")
 
 
 def _check_outputs(submissions: Path, csv_path: Path, others: Sequence[Path], feedback: Path | None) -> None:
