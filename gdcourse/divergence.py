@@ -60,6 +60,7 @@ __all__ = [
     "check_end",
     "check_options",
     "classify",
+    "nonfinite_summary",
     "optimizer_eps",
     "smallest_normal",
     "warn_if_unstable",
@@ -174,25 +175,36 @@ def check_data(name: str, array: Any, *, fix: str = "clean or impute the data be
     fix : str
         What to do about it, the end of the message.
     """
+    where = nonfinite_summary(array)
+    if where is not None:
+        raise ValueError(f"{name} holds {where}: {fix}")
+
+
+def nonfinite_summary(array: Any) -> str | None:
+    """``"3 NaN values (first at row 7, column 2)"`` for an array holding NaN or inf, else ``None``.
+
+    Arrays of any array-API library are checked where they live (one reduction); lists through
+    NumPy; integer, boolean, non-numeric data and ``None`` give ``None``.
+    """
     if array is None:
-        return
+        return None
     try:
         xp = array_namespace(array)
     except TypeError:
         try:
             array = np.asarray(array)
         except (TypeError, ValueError):
-            return  # ragged or otherwise not numeric: other checks name the problem
+            return None  # ragged or otherwise not numeric: other checks name the problem
         xp = np
     if not xp.isdtype(array.dtype, ("real floating", "complex floating")):
-        return
+        return None
     if bool(xp.all(xp.isfinite(array))):
-        return
+        return None
     host = np.asarray(to_numpy(array))
     n_nan, n_inf = int(np.count_nonzero(np.isnan(host))), int(np.count_nonzero(np.isinf(host)))
     parts = [f"{n} {what} value{'s' if n != 1 else ''}" for n, what in ((n_nan, "NaN"), (n_inf, "infinite")) if n]
     first = int(np.flatnonzero(~np.isfinite(host))[0])
-    raise ValueError(f"{name} holds {' and '.join(parts)}{_position(host, first)}: {fix}")
+    return f"{' and '.join(parts)}{_position(host, first)}"
 
 
 def check_options(divergence_factor: Any, on_divergence: Any) -> float:

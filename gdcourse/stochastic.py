@@ -124,8 +124,8 @@ class LeastSquares(Objective):
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got shape {tuple(y.shape)}")
         if not (xp.isdtype(X.dtype, "real floating") and xp.isdtype(y.dtype, "real floating")):
             raise TypeError(f"X and y must have a real floating dtype, got {X.dtype} and {y.dtype}")
-        if not (is_finite(X) and is_finite(y)):
-            raise ValueError("X or y contains NaN or infinity")
+        divergence.check_data("X", X, fix="clean or impute the data before building the objective")
+        divergence.check_data("y", y, fix="clean or impute the data before building the objective")
         self.X, self.y = X, y
         self.n_samples, self.dim = int(X.shape[0]), int(X.shape[1])
         Xh = np.asarray(to_numpy(X), dtype=np.float64)

@@ -782,9 +782,12 @@ def _parse_meta(path: Path, value: np.ndarray) -> dict[str, Any]:
 def _read_file(path: Path, *, arrays: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The metadata and (if ``arrays``) the arrays of the checkpoint at ``path``, all in memory.
 
-    Raises FileNotFoundError if there is no file, :class:`CheckpointError` if it is not a checkpoint
-    of this format version, and other OSErrors (permissions) as they come.
+    Raises IsADirectoryError for a folder, FileNotFoundError if there is no file,
+    :class:`CheckpointError` if it is not a checkpoint of this format version, and other
+    OSErrors (permissions) as they come.
     """
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a checkpoint file: give the path of the file inside it")
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     size = path.stat().st_size

@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from gdcourse.backend import array_namespace, to_numpy
+from gdcourse.divergence import nonfinite_summary
 
 Array = Any
 
@@ -98,8 +99,8 @@ def _check_X_array(X: Array, name: str) -> Array:
         raise ValueError("Complex data not supported: X has a complex dtype")
     if not xp.isdtype(X.dtype, "real floating"):
         X = xp.astype(X, xp.float64)
-    if not bool(xp.all(xp.isfinite(X))):
-        raise ValueError("Input X contains NaN or infinity")
+    if not bool(xp.all(xp.isfinite(X))):  # scikit-learn's words first, then where
+        raise ValueError(f"Input X contains NaN or infinity: {nonfinite_summary(X)}; clean or impute the data")
     return X
 
 
@@ -125,7 +126,7 @@ def _check_y_array(y: Array, X: Array, classifier: bool) -> Array:
         raise ValueError("Complex data not supported: y has a complex dtype")
     if xp.isdtype(y.dtype, "real floating"):
         if not bool(xp.all(xp.isfinite(y))):
-            raise ValueError("Input y contains NaN or infinity")
+            raise ValueError(f"Input y contains NaN or infinity: {nonfinite_summary(y)}; clean or impute the data")
         if classifier and not bool(xp.all(y == xp.round(y))):
             raise ValueError("Unknown label type: continuous. Class labels must be integers (or strings on the host)")
     if classifier:
