@@ -29,6 +29,7 @@ import pytest
 
 import gdcourse
 from gdcourse import data, descent, init, nn, optim, schedules, stochastic, train, tuning
+from gdcourse.divergence import UnstableRunWarning
 from gdcourse.functions import Quadratic
 from gdcourse.models import LinearRegression, LogisticRegression
 from gdcourse.optim import EpsUnderflowWarning
@@ -184,6 +185,24 @@ error(
     (KeyError, ValueError),
     r"rosenbrok",
 )
+
+error(
+    "descent",
+    "NaN gradient with a constant cost is numerical, not 'grew to 1'",
+    lambda: descent.minimize(lambda t: 1.0, np.array([0.5, 0.5]), grad=lambda t: np.full(2, np.nan), lr=0.1),
+    descent.DivergenceError,
+    r"numerical problem, not the learning rate",
+)
+for _rule in (optim.rmsprop(lr=100.0), optim.adam(lr=10.0)):
+    warns(
+        "optimizers",
+        f"{_rule.name} with a huge lr ends far above its start",
+        lambda r=_rule: descent.minimize(
+            lambda t: float(np.sum(np.abs(t))), np.array([0.001, 0.001]), grad=np.sign, optimizer=r, max_iter=100
+        ),
+        UnstableRunWarning,
+        r"times its start.*smaller learning rate",
+    )
 
 # --- data ------------------------------------------------------------------------------------------------
 error("data", "make_linear n_samples=0", lambda: data.make_linear(0), ValueError, r"n_samples")
