@@ -3,11 +3,27 @@
 The notebooks explain and show; this package holds the code that is tested to be
 right.  Start with ``gdcourse.setup_notebook(seed=0)`` in a notebook, or run
 ``gdcourse doctor`` in a terminal.
+
+Layers.  Every module and subpackage belongs to one layer, and imports only from its
+own layer and the layers listed before it (tests/test_architecture.py reads this list
+and fails on an upward import, at module level or inside a function):
+
+1. foundation: ``_version``, ``_checks``, ``backend``
+2. mathematics: ``autodiff``, ``functions``, ``losses``, ``init``, ``regularization``, ``schedules``, ``rates``,
+   ``data``, ``divergence``, ``optim_fused``
+3. algorithms: ``optim``, ``descent``, ``nn``, ``gradcheck``, ``monitoring``, ``precision``, ``stochastic``,
+   ``lr_range``, ``models``, ``train``, ``tuning``
+4. presentation: ``plots``, ``widgets``
+5. course tools: ``exercises``, ``grading``, ``notebook``, ``assign``, ``slides``, ``site``, ``output_folder``,
+   ``doctor``, ``bench``, ``cli``, ``__main__``
+
+A learner reads layers 1 to 3 (the update rules, the loops, the models), a notebook
+also uses layer 4, and instructors and the grader use layer 5.  This module itself is
+a facade over layer 1 (its only other import, ``setup_notebook``'s, happens when called).
 """
 
+from gdcourse._version import __version__
 from gdcourse.backend import array_module, asarray, to_numpy, use
-
-__version__ = "0.1.0"
 
 __all__ = ["__version__", "array_module", "asarray", "setup_notebook", "to_numpy", "use"]
 

@@ -98,8 +98,8 @@ import numpy as np
 from array_api_compat import device as _device
 from array_api_compat import is_array_api_obj
 
-import gdcourse
 from gdcourse import divergence
+from gdcourse._version import __version__
 from gdcourse.autodiff.array import Tensor
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
 from gdcourse.descent import DivergenceError
@@ -701,7 +701,7 @@ def save_checkpoint(
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "gdcourse": gdcourse.__version__,
+        "gdcourse": __version__,
         "run_id": run_id,
         "epoch": int(epoch),
         "step": int(step),
@@ -774,7 +774,7 @@ def _parse_meta(path: Path, value: np.ndarray) -> dict[str, Any]:
         raise CheckpointError(
             path,
             f"written by format version {written}{by}, this is version {VERSION} "
-            f"(gdcourse {gdcourse.__version__}); it cannot be read by this version",
+            f"(gdcourse {__version__}); it cannot be read by this version",
         )
     return meta
 
