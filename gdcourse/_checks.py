@@ -17,7 +17,9 @@ from numbers import Integral, Real
 from typing import Any
 
 __all__ = [
+    "finite",
     "float_dtype",
+    "int_at_least",
     "learning_rate",
     "nonneg",
     "nonneg_int",
@@ -33,6 +35,14 @@ def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     return float(value)
+
+
+def finite(name: str, value: Any) -> float:
+    r"""A finite number, :math:`-\infty < x < \infty`."""
+    v = number(name, value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return v
 
 
 def positive(name: str, value: Any) -> float:
@@ -66,6 +76,13 @@ def optional_nonneg(name: str, value: Any) -> float | None:
 def _integer(name: str, value: Any, low: int, words: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
         raise ValueError(f"{name} must be a {words} integer, got {value!r}")
+    return int(value)
+
+
+def int_at_least(name: str, value: Any, low: int) -> int:
+    r"""An integer :math:`n \ge` ``low`` (Python or NumPy, not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 

@@ -85,18 +85,6 @@ def _float_matrix(x: Any, name: str) -> tuple[Any, Array]:
     return xp, x
 
 
-def _positive_int(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _nonneg(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
 def _like(host: np.ndarray, x: Array) -> Array:
     """Host data moved to the library and device of ``x``."""
     return array_namespace(x).asarray(host, device=device(x))
@@ -305,9 +293,9 @@ def make_linear(
     coef : ndarray, shape (n_features,)
         Only with ``return_coef=True``.
     """
-    n = _positive_int("n_samples", n_samples)
-    p = _positive_int("n_features", n_features)
-    sigma = _nonneg("noise", noise)
+    n = _checks.positive_int("n_samples", n_samples)
+    p = _checks.positive_int("n_features", n_features)
+    sigma = _checks.nonneg("noise", noise)
     s = _per_feature("scales", scales, p, 1.0)
     if np.any(s <= 0):
         raise ValueError(f"scales must be positive, got {scales!r}")
@@ -356,12 +344,12 @@ def make_blobs(
     y : array of int64, shape (n_samples,)
         Class indices ``0..n_classes-1``.
     """
-    n = _positive_int("n_samples", n_samples)
-    std = _nonneg("cluster_std", cluster_std)
+    n = _checks.positive_int("n_samples", n_samples)
+    std = _checks.nonneg("cluster_std", cluster_std)
     g = rng(seed)
     if isinstance(centers, int | np.integer) and not isinstance(centers, bool):
-        k = _positive_int("centers", centers)
-        p = _positive_int("n_features", n_features)
+        k = _checks.positive_int("centers", centers)
+        p = _checks.positive_int("n_features", n_features)
         c = g.uniform(center_box[0], center_box[1], size=(k, p))
     else:
         c = np.asarray(centers, dtype=np.float64)
@@ -386,8 +374,8 @@ def make_two_moons(
     Class 0: :math:`(\cos t, \sin t)`; class 1: :math:`(1 - \cos t, \tfrac12 - \sin t)`, :math:`t \in [0, \pi]`,
     plus Gaussian noise of standard deviation ``noise``.  Returns ``X`` (n, 2) and int64 labels ``y``.
     """
-    n = _positive_int("n_samples", n_samples, low=2)
-    sigma = _nonneg("noise", noise)
+    n = _checks.int_at_least("n_samples", n_samples, 2)
+    sigma = _checks.nonneg("noise", noise)
     g = rng(seed)
     n0 = (n + 1) // 2
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n - n0)
@@ -419,8 +407,8 @@ def make_polynomial(
         Unsorted inputs (sort them for line plots).
     y : array, shape (n_samples,)
     """
-    n = _positive_int("n_samples", n_samples)
-    sigma = _nonneg("noise", noise)
+    n = _checks.positive_int("n_samples", n_samples)
+    sigma = _checks.nonneg("noise", noise)
     c = np.asarray(coef, dtype=np.float64).reshape(-1)
     if c.size == 0 or not np.all(np.isfinite(c)):
         raise ValueError(f"coef must be a non-empty sequence of finite numbers c_0, c_1, ..., got {coef!r}")
@@ -446,7 +434,7 @@ def polynomial_features(x: Array, degree: int, *, include_bias: bool = False) ->
         Start with the column :math:`x^0 = 1`.
     """
     xp = _namespace(x, "x")
-    d = _positive_int("degree", degree)
+    d = _checks.positive_int("degree", degree)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1:
@@ -512,7 +500,7 @@ def load_digits(*, n_class: int = 10, dtype: str = "float64", return_info: bool 
     """
     from sklearn.datasets import load_digits as loader
 
-    return _bundled(loader, dtype, return_info, n_class=_positive_int("n_class", n_class, low=2))
+    return _bundled(loader, dtype, return_info, n_class=_checks.int_at_least("n_class", n_class, 2))
 
 
 def load_breast_cancer(*, dtype: str = "float64", return_info: bool = False) -> tuple[Any, ...]:
@@ -620,7 +608,7 @@ def minibatch_indices(
     >>> [b.tolist() for b in minibatch_indices(5, 2, shuffle=False, drop_last=True)]
     [[0, 1], [2, 3]]
     """
-    n = _positive_int("n_samples", n_samples)
+    n = _checks.positive_int("n_samples", n_samples)
     size = _batch_size_of(batch_size, n, drop_last)
     if size >= n:
         return [np.arange(n, dtype=np.int64)]
@@ -794,7 +782,7 @@ class Minibatches:
 
     def indices(self, epoch: int = 0) -> list[np.ndarray]:
         """The host index arrays of epoch ``epoch`` (counted from 0), as :func:`minibatch_indices`."""
-        e = _positive_int("epoch", epoch, low=0)
+        e = _checks.nonneg_int("epoch", epoch)
         return minibatch_indices(
             self.n_samples, self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last,
             seed=self._generator_at(e),

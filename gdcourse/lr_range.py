@@ -63,7 +63,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gdcourse import divergence, optim
+from gdcourse import _checks, divergence, optim
 from gdcourse.backend import array_namespace, dtype_of, is_finite
 
 __all__ = ["LRRangeResult", "lr_grid", "lr_range_test"]
@@ -125,7 +125,7 @@ def lr_grid(lr_min: float, lr_max: float, n: int) -> np.ndarray:
     Consecutive values differ by the factor :math:`(\eta_{\max}/\eta_{\min})^{1/(n-1)}`, the
     resolution of the test.
     """
-    lo, hi = _positive("lr_min", lr_min), _positive("lr_max", lr_max)
+    lo, hi = _checks.positive("lr_min", lr_min), _checks.positive("lr_max", lr_max)
     if not lo < hi:
         raise ValueError(f"lr_min must be smaller than lr_max, got lr_min={lr_min!r}, lr_max={lr_max!r}")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
@@ -198,7 +198,7 @@ def lr_range_test(
     if not callable(value_fn) or not callable(grad_fn):
         raise TypeError("objective must have .value and .grad (or pass a cost function and grad=...)")
     lrs = lr_grid(lr_min, lr_max, n_steps)
-    stop_factor = _positive("stop_factor", stop_factor)
+    stop_factor = _checks.positive("stop_factor", stop_factor)
     if not stop_factor > 1:
         raise ValueError(f"stop_factor must be greater than 1, got {stop_factor!r}")
     if not (isinstance(smoothing, int | float) and 0 <= smoothing < 1):
@@ -292,12 +292,3 @@ def _summarise(
     return LRRangeResult(
         lrs, losses, loss0, best_lr, divergence_lr, float(suggested), rule, stopped, message, problem
     )
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value

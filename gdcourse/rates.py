@@ -62,11 +62,6 @@ def _check(name: str, value: float, low: float, high: float, text: str) -> float
     return value
 
 
-def _check_lr(lr: float) -> float:
-    """A positive finite learning rate (``_checks.positive``: ``"0.1"`` and ``True`` are a TypeError)."""
-    return _checks.positive("lr", lr)
-
-
 def _largest_root(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Largest modulus of the roots of :math:`z^2 - a z + b`, elementwise."""
     disc = np.sqrt(a.astype(np.complex128) ** 2 - 4 * b)
@@ -91,7 +86,7 @@ def gd_rate(eigenvalues: Sequence[float] | Any, lr: float) -> float:
         :math:`\eta < 2/L`.
     """
     lam = _eigenvalues(eigenvalues)
-    lr = _check_lr(lr)
+    lr = _checks.positive("lr", lr)
     return float(np.max(np.abs(1 - lr * lam)))
 
 
@@ -118,7 +113,7 @@ def heavy_ball_rate(eigenvalues: Sequence[float] | Any, lr: float, momentum: flo
     float
     """
     lam = _eigenvalues(eigenvalues)
-    lr = _check_lr(lr)
+    lr = _checks.positive("lr", lr)
     beta = _check("momentum", momentum, 0.0, 1.0, "[0, 1)")
     return float(np.max(_largest_root(1 + beta - lr * lam, np.full_like(lam, beta))))
 
@@ -145,7 +140,7 @@ def nesterov_rate(eigenvalues: Sequence[float] | Any, lr: float, momentum: float
     float
     """
     lam = _eigenvalues(eigenvalues)
-    lr = _check_lr(lr)
+    lr = _checks.positive("lr", lr)
     beta = _check("momentum", momentum, 0.0, 1.0, "[0, 1)")
     q = 1 - lr * lam
     return float(np.max(_largest_root((1 + beta) * q, beta * q)))

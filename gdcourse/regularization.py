@@ -25,9 +25,9 @@ with ``l1_ratio`` :math:`r`: :func:`l1` is :math:`r = 1` (:math:`\alpha\lVert w\
 from __future__ import annotations
 
 import math
-from numbers import Real
 from typing import Any
 
+from gdcourse import _checks
 from gdcourse.backend import array_namespace, to_numpy
 
 __all__ = [
@@ -56,31 +56,14 @@ PENALTIES = (None, "l1", "l2", "elasticnet")
 # ----------------------------------------------------------------------------------------------
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return v
 
 
-def _nonneg(name: str, value: Any) -> float:
-    v = _number(name, value)
-    if v < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return v
 
 
-def _positive(name: str, value: Any) -> float:
-    v = _number(name, value)
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return v
 
 
 def _ratio(value: Any) -> float:
-    v = _number("l1_ratio", value)
+    v = _checks.finite("l1_ratio", value)
     if not 0 <= v <= 1:
         raise ValueError(f"l1_ratio must be in [0, 1], got {value}")
     return v
@@ -107,14 +90,14 @@ def soft_threshold(v: Array, threshold: float) -> Array:
     Entries with :math:`|v_i| \le \tau` become exactly 0; the others move :math:`\tau` towards 0.
     """
     xp = _xp(v, "v")
-    tau = _nonneg("threshold", threshold)
+    tau = _checks.nonneg("threshold", threshold)
     return xp.sign(v) * xp.maximum(xp.abs(v) - tau, 0.0)
 
 
 def l1(w: Array, alpha: float) -> Array:
     r"""L1 penalty :math:`R(w) = \alpha \lVert w\rVert_1 = \alpha \sum_i |w_i|` (0-d array)."""
     xp = _xp(w, "w")
-    return _nonneg("alpha", alpha) * xp.sum(xp.abs(w))
+    return _checks.nonneg("alpha", alpha) * xp.sum(xp.abs(w))
 
 
 def l1_grad(w: Array, alpha: float) -> Array:
@@ -123,7 +106,7 @@ def l1_grad(w: Array, alpha: float) -> Array:
     At 0 any value in :math:`[-\alpha, \alpha]` is a subgradient; 0 is the one of least norm.
     """
     xp = _xp(w, "w")
-    return _nonneg("alpha", alpha) * xp.sign(w)
+    return _checks.nonneg("alpha", alpha) * xp.sign(w)
 
 
 def l1_prox(v: Array, lr: float, alpha: float) -> Array:
@@ -138,7 +121,7 @@ def l1_prox(v: Array, lr: float, alpha: float) -> Array:
     alpha : float
         Strength :math:`\alpha \ge 0`.
     """
-    return soft_threshold(v, _positive("lr", lr) * _nonneg("alpha", alpha))
+    return soft_threshold(v, _checks.positive("lr", lr) * _checks.nonneg("alpha", alpha))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -149,13 +132,13 @@ def l1_prox(v: Array, lr: float, alpha: float) -> Array:
 def l2(w: Array, alpha: float) -> Array:
     r"""L2 penalty :math:`R(w) = \frac{\alpha}{2} \lVert w\rVert_2^2` (0-d array)."""
     xp = _xp(w, "w")
-    return (0.5 * _nonneg("alpha", alpha)) * xp.sum(w * w)
+    return (0.5 * _checks.nonneg("alpha", alpha)) * xp.sum(w * w)
 
 
 def l2_grad(w: Array, alpha: float) -> Array:
     r"""Gradient of :func:`l2`: :math:`\alpha w` (what ``weight_decay`` adds in :mod:`gdcourse.optim`)."""
     _xp(w, "w")
-    return _nonneg("alpha", alpha) * w
+    return _checks.nonneg("alpha", alpha) * w
 
 
 def l2_prox(v: Array, lr: float, alpha: float) -> Array:
@@ -165,7 +148,7 @@ def l2_prox(v: Array, lr: float, alpha: float) -> Array:
     :math:`x - v + \eta\alpha x = 0`.  A shrinkage by a constant factor; never an exact zero.
     """
     _xp(v, "v")
-    return v / (1.0 + _positive("lr", lr) * _nonneg("alpha", alpha))
+    return v / (1.0 + _checks.positive("lr", lr) * _checks.nonneg("alpha", alpha))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,14 +162,14 @@ def elastic_net(w: Array, alpha: float, l1_ratio: float = 0.5) -> Array:
     The parametrisation of scikit-learn's ``ElasticNet`` (``l1_ratio`` :math:`r`).
     """
     xp = _xp(w, "w")
-    a, r = _nonneg("alpha", alpha), _ratio(l1_ratio)
+    a, r = _checks.nonneg("alpha", alpha), _ratio(l1_ratio)
     return a * (r * xp.sum(xp.abs(w)) + 0.5 * (1.0 - r) * xp.sum(w * w))
 
 
 def elastic_net_grad(w: Array, alpha: float, l1_ratio: float = 0.5) -> Array:
     r"""A subgradient of :func:`elastic_net`: :math:`\alpha\big(r \operatorname{sign}(w) + (1-r) w\big)`."""
     xp = _xp(w, "w")
-    a, r = _nonneg("alpha", alpha), _ratio(l1_ratio)
+    a, r = _checks.nonneg("alpha", alpha), _ratio(l1_ratio)
     return a * (r * xp.sign(w) + (1.0 - r) * w)
 
 
@@ -195,7 +178,7 @@ def elastic_net_prox(v: Array, lr: float, alpha: float, l1_ratio: float = 0.5) -
 
     Soft-threshold for the L1 part, then the L2 shrinkage (the two compose in this order for this sum).
     """
-    eta, a, r = _positive("lr", lr), _nonneg("alpha", alpha), _ratio(l1_ratio)
+    eta, a, r = _checks.positive("lr", lr), _checks.nonneg("alpha", alpha), _ratio(l1_ratio)
     return soft_threshold(v, eta * a * r) / (1.0 + eta * a * (1.0 - r))
 
 
@@ -213,7 +196,7 @@ def penalty_strengths(penalty: str | None, alpha: float, l1_ratio: float = 0.5) 
     """
     if penalty not in PENALTIES:
         raise ValueError(f"unknown penalty {penalty!r}; expected one of None, 'l1', 'l2', 'elasticnet'")
-    a = _nonneg("alpha", alpha)
+    a = _checks.nonneg("alpha", alpha)
     if penalty is None:
         return 0.0, 0.0
     if penalty == "l1":
@@ -276,7 +259,7 @@ class EarlyStopping:
         if not isinstance(restore_best, bool):
             raise TypeError(f"restore_best must be True or False, got {restore_best!r}")
         self.patience = patience
-        self.min_delta = _nonneg("min_delta", min_delta)
+        self.min_delta = _checks.nonneg("min_delta", min_delta)
         self.restore_best = restore_best
         self.reset()
 

@@ -19,8 +19,9 @@ import bisect
 import math
 import operator
 from collections.abc import Callable, Sequence
-from numbers import Real
 from typing import Any
+
+from gdcourse import _checks
 
 __all__ = [
     "SCHEDULES",
@@ -75,7 +76,7 @@ def constant(lr0: float) -> Schedule:
     lr0 : float
         :math:`\eta_0 > 0`.
     """
-    lr0 = _positive("lr0", lr0)
+    lr0 = _checks.positive("lr0", lr0)
     return Schedule("constant", lambda t: lr0, lr0=lr0)
 
 
@@ -93,7 +94,7 @@ def step_decay(lr0: float, step_size: int, gamma: float = 0.1) -> Schedule:
     gamma : float, default 0.1
         :math:`\gamma \in (0, 1]`.
     """
-    lr0 = _positive("lr0", lr0)
+    lr0 = _checks.positive("lr0", lr0)
     step_size = _int_at_least("step_size", step_size, 1)
     gamma = _factor("gamma", gamma)
     return Schedule("step_decay", lambda t: lr0 * gamma ** (t // step_size), lr0=lr0, step_size=step_size, gamma=gamma)
@@ -113,7 +114,7 @@ def multistep(lr0: float, milestones: Sequence[int], gamma: float = 0.1) -> Sche
     gamma : float, default 0.1
         :math:`\gamma \in (0, 1]`.
     """
-    lr0 = _positive("lr0", lr0)
+    lr0 = _checks.positive("lr0", lr0)
     if isinstance(milestones, str) or not isinstance(milestones, Sequence) or len(milestones) == 0:
         raise ValueError(f"milestones must be a non-empty list of increasing steps, got {milestones!r}")
     ms = [_int_at_least(f"milestones[{i}]", m, 1) for i, m in enumerate(milestones)]
@@ -137,7 +138,7 @@ def exponential(lr0: float, gamma: float) -> Schedule:
     gamma : float
         :math:`\gamma \in (0, 1]`.
     """
-    lr0 = _positive("lr0", lr0)
+    lr0 = _checks.positive("lr0", lr0)
     gamma = _factor("gamma", gamma)
     return Schedule("exponential", lambda t: lr0 * gamma**t, lr0=lr0, gamma=gamma)
 
@@ -158,8 +159,8 @@ def inverse_time(lr0: float, decay: float) -> Schedule:
     decay : float
         :math:`\delta \ge 0`.
     """
-    lr0 = _positive("lr0", lr0)
-    decay = _nonneg("decay", decay)
+    lr0 = _checks.positive("lr0", lr0)
+    decay = _checks.nonneg("decay", decay)
     return Schedule("inverse_time", lambda t: lr0 / (1 + decay * t), lr0=lr0, decay=decay)
 
 
@@ -182,10 +183,10 @@ def polynomial(lr0: float, total_steps: int, power: float = 1.0, end: float = 0.
     end : float, default 0.0
         :math:`\eta_{\text{end}} \in [0, \eta_0]`.
     """
-    lr0 = _positive("lr0", lr0)
+    lr0 = _checks.positive("lr0", lr0)
     total = _int_at_least("total_steps", total_steps, 1)
-    power = _positive("power", power)
-    end = _nonneg("end", end)
+    power = _checks.positive("power", power)
+    end = _checks.nonneg("end", end)
     if end > lr0:
         raise ValueError(f"end must be <= lr0 = {lr0}, got {end}")
     return Schedule(
@@ -220,9 +221,9 @@ def cosine(lr0: float, T_max: int, eta_min: float = 0.0) -> Schedule:
     ----------
     Loshchilov, I., & Hutter, F. (2017). SGDR: Stochastic gradient descent with warm restarts. ICLR.
     """
-    lr0 = _positive("lr0", lr0)
+    lr0 = _checks.positive("lr0", lr0)
     T_max = _int_at_least("T_max", T_max, 1)
-    eta_min = _nonneg("eta_min", eta_min)
+    eta_min = _checks.nonneg("eta_min", eta_min)
     return Schedule(
         "cosine",
         lambda t: eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2,
@@ -260,7 +261,7 @@ def warmup(schedule: Callable[[int], float] | float, warmup_steps: int, start_fa
     """
     after = schedule if callable(schedule) else constant(schedule)
     W = _int_at_least("warmup_steps", warmup_steps, 1)
-    f = _number("start_factor", start_factor)
+    f = _checks.finite("start_factor", start_factor)
     if not 0 < f <= 1:
         raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
 
@@ -339,21 +340,21 @@ class ReduceOnPlateau:
         min_lr: float = 0.0,
         eps: float = 1e-8,
     ) -> None:
-        self.lr0 = _positive("lr0", lr0)
+        self.lr0 = _checks.positive("lr0", lr0)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.mode = mode
         self.threshold_mode = threshold_mode
-        self.factor = _number("factor", factor)
+        self.factor = _checks.finite("factor", factor)
         if not 0 < self.factor < 1:
             raise ValueError(f"factor must be in (0, 1), got {factor}")
         self.patience = _int_at_least("patience", patience, 0)
-        self.threshold = _nonneg("threshold", threshold)
+        self.threshold = _checks.nonneg("threshold", threshold)
         self.cooldown = _int_at_least("cooldown", cooldown, 0)
-        self.min_lr = _nonneg("min_lr", min_lr)
-        self.eps = _nonneg("eps", eps)
+        self.min_lr = _checks.nonneg("min_lr", min_lr)
+        self.eps = _checks.nonneg("eps", eps)
         self.reset()
 
     def reset(self) -> None:
@@ -449,31 +450,11 @@ def _check_step(step: Any) -> int:
     return k
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return v
 
-
-def _positive(name: str, value: Any) -> float:
-    v = _number(name, value)
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return v
-
-
-def _nonneg(name: str, value: Any) -> float:
-    v = _number(name, value)
-    if v < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return v
 
 
 def _factor(name: str, value: Any) -> float:
-    v = _number(name, value)
+    v = _checks.finite(name, value)
     if not 0 < v <= 1:
         raise ValueError(f"{name} must be in (0, 1], got {value}")
     return v

@@ -98,7 +98,7 @@ import numpy as np
 from array_api_compat import device as _device
 from array_api_compat import is_array_api_obj
 
-from gdcourse import divergence
+from gdcourse import _checks, divergence
 from gdcourse._version import __version__
 from gdcourse.autodiff.array import Tensor
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
@@ -218,12 +218,6 @@ class TrainHistory:
 # ----------------------------------------------------------------------------------------------
 # Small helpers
 # ----------------------------------------------------------------------------------------------
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _resolve_loss(loss: str | LossFn) -> tuple[str, LossFn]:
@@ -346,7 +340,7 @@ def evaluate(
     """
     name, loss_fn = _resolve_loss(loss)
     n = _check_data(X, y, "")
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = _checks.positive_int("batch_size", batch_size)
     accuracy = (name == "cross_entropy") if accuracy is None else accuracy
     was_training = model.training
     model.eval()
@@ -1097,7 +1091,7 @@ class Trainer:
         self.model = model
         self.optimizer = optimizer
         self.loss_name, self.loss_fn = _resolve_loss(loss)
-        self.batch_size = _positive_int("batch_size", batch_size)
+        self.batch_size = _checks.positive_int("batch_size", batch_size)
         if not isinstance(shuffle, bool):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
         self.shuffle = shuffle
@@ -1273,7 +1267,7 @@ class Trainer:
                 f"epochs is the total number of epochs to reach, and this trainer has already completed "
                 f"{self.epoch}; ask for at least {self.epoch}"
             )
-        checkpoint_every = _positive_int("checkpoint_every", checkpoint_every)
+        checkpoint_every = _checks.positive_int("checkpoint_every", checkpoint_every)
         if checkpoint is not None:
             _prepare_checkpoint(Path(checkpoint), self.run_id)
         if self.history.stop_reason in ("early_stopping", "diverged"):

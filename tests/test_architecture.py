@@ -197,3 +197,18 @@ def test_optional_packages_are_never_imported_at_module_level(module):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(n.split(".")[0] == module for n in names), f"{path}: imports {module} at import time"
+
+
+# --- one set of argument checks ---------------------------------------------------------------------------
+
+PRIVATE_COPIES = {"_number", "_positive", "_nonneg", "_positive_int", "_nonneg_int", "_check_lr", "_finite"}
+"""Names the private copies of the shared checks had before gdcourse/_checks.py held them all."""
+
+
+def test_argument_checks_live_in_one_module():
+    copies = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name in PRIVATE_COPIES:
+                copies.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not copies, f"use gdcourse._checks instead of a private copy: {copies}"

@@ -191,14 +191,14 @@ def test_make_polynomial_and_features(backend):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: data.make_linear(0), r"n_samples must be an integer >= 1"),
+        (lambda: data.make_linear(0), r"n_samples must be a positive integer"),
         (lambda: data.make_linear(10, 2, scales=[1.0, -1.0]), r"scales must be positive"),
         (lambda: data.make_linear(10, 2, scales=[1.0, 2.0, 3.0]), r"scales must be a number or 2 finite numbers"),
         (lambda: data.make_linear(10, noise=-1), r"noise must be a finite number >= 0"),
         (lambda: data.make_blobs(2, 3), r"less than the number of classes"),
         (lambda: data.make_polynomial(10, x_range=(1, 0)), r"x_range"),
         (lambda: data.polynomial_features(np.ones((3, 2)), 2), r"x must be one feature"),
-        (lambda: data.polynomial_features(np.ones(3), 0), r"degree must be an integer >= 1"),
+        (lambda: data.polynomial_features(np.ones(3), 0), r"degree must be a positive integer"),
     ],
 )
 def test_generator_errors(call, message):

@@ -206,9 +206,9 @@ def test_other_bad_input():
         list(iterate_minibatches(np.float64(1.0), batch_size=1))
     with pytest.raises(ValueError, match="no samples"):
         list(iterate_minibatches(np.zeros((0, 2)), batch_size=1))
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
         minibatch_indices(0, 1)
-    with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
+    with pytest.raises(ValueError, match="epoch must be a non-negative integer"):
         Minibatches(np.zeros((3, 1)), batch_size=1).indices(-1)
     with pytest.raises(ValueError, match="seed"):
         minibatch_indices(5, 2, seed=-3)

@@ -507,7 +507,7 @@ def test_binary_probabilities_and_decision_shapes():
         (LinearRegression(optimizer=3), np.eye(2), np.ones(2), r"optimizer must be a name"),
         (LinearRegression(penalty="ridge"), np.eye(2), np.ones(2), r"unknown penalty 'ridge'"),
         (LinearRegression(penalty="elasticnet", l1_ratio=2), np.eye(2), np.ones(2), r"l1_ratio must be in \[0, 1\]"),
-        (LinearRegression(alpha=-1, penalty="l2"), np.eye(2), np.ones(2), r"alpha must be >= 0"),
+        (LinearRegression(alpha=-1, penalty="l2"), np.eye(2), np.ones(2), r"alpha must be a finite number >= 0"),
         (LinearRegression(batch_size=0), np.eye(2), np.ones(2), r"batch_size must be None or an integer >= 1"),
         (LinearRegression(max_epochs=0), np.eye(2), np.ones(2), r"max_epochs must be an integer >= 1"),
         (LinearRegression(tol=-1), np.eye(2), np.ones(2), r"tol must be a number >= 0 or None"),

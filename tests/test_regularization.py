@@ -131,14 +131,14 @@ def test_penalty_strengths():
     ("call", "message"),
     [
         (lambda: R.penalty_strengths("ridge", 1.0), r"unknown penalty 'ridge'; expected one of None, 'l1'"),
-        (lambda: R.penalty_strengths("l1", -1.0), r"alpha must be >= 0"),
+        (lambda: R.penalty_strengths("l1", -1.0), r"alpha must be a finite number >= 0"),
         (lambda: R.elastic_net(np.ones(2), 1.0, 1.5), r"l1_ratio must be in \[0, 1\]"),
-        (lambda: R.l1_prox(np.ones(2), 0.0, 1.0), r"lr must be > 0"),
-        (lambda: R.soft_threshold(np.ones(2), -1.0), r"threshold must be >= 0"),
+        (lambda: R.l1_prox(np.ones(2), 0.0, 1.0), r"lr must be a positive finite number"),
+        (lambda: R.soft_threshold(np.ones(2), -1.0), r"threshold must be a finite number >= 0"),
         (lambda: R.l2(np.array([1, 2]), 1.0), r"w has dtype"),
         (lambda: R.l1([1.0], 1.0), r"w must be an array"),
         (lambda: R.EarlyStopping(patience=0), r"patience must be an integer >= 1"),
-        (lambda: R.EarlyStopping(min_delta=-1), r"min_delta must be >= 0"),
+        (lambda: R.EarlyStopping(min_delta=-1), r"min_delta must be a finite number >= 0"),
     ],
 )
 def test_bad_arguments_are_named(call, message):

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from gdcourse import _checks
 from gdcourse import init as _init
 from gdcourse.autodiff.array import Tensor, as_tensor
 from gdcourse.backend import rng
 from gdcourse.nn.layers import _bias
-from gdcourse.nn.module import Module, _check_input, _param, _positive_int
+from gdcourse.nn.module import Module, _check_input, _param
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
 
@@ -57,8 +58,8 @@ class Conv2d(Module):
         dtype: str = "float64",
     ) -> None:
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.in_channels = _checks.positive_int("in_channels", in_channels)
+        self.out_channels = _checks.positive_int("out_channels", out_channels)
         self.kernel_size = _pair(kernel_size)
         self.stride = _pair(stride)
         self.padding = _pair(padding)

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 from array_api_compat import device as _device
 
+from gdcourse import _checks
 from gdcourse import init as _init
 from gdcourse.autodiff.array import Tensor, as_tensor
 from gdcourse.backend import rng
-from gdcourse.nn.module import Module, Sequential, _param, _positive_int
+from gdcourse.nn.module import Module, Sequential, _param
 
 __all__ = [
     "ACTIVATIONS",
@@ -61,8 +62,8 @@ class Linear(Module):
         dtype: str = "float64",
     ) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = _checks.positive_int("in_features", in_features)
+        self.out_features = _checks.positive_int("out_features", out_features)
         gen = rng(seed)
         self.weight = _param(_init.get(init)((out_features, in_features), seed=gen, dtype=dtype))
         if bias:

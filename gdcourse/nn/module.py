@@ -144,12 +144,6 @@ def _check_input(x: Tensor, ndim: int, what: str, dtype: Any, layer: str) -> Non
         raise TypeError(f"{layer} has {dtype} parameters but the input has dtype {x.dtype}; cast one of them")
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class Sequential(Module):
     """Modules applied one after the other; parameters named ``"0.weight"``, ``"0.bias"``, ``"2.weight"``..."""
 

@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 from array_api_compat import device as _device
 
+from gdcourse import _checks
 from gdcourse import init as _init
 from gdcourse.autodiff.array import Tensor, as_tensor, stack
 from gdcourse.backend import rng
 from gdcourse.nn.layers import linear
-from gdcourse.nn.module import Module, _param, _positive_int
+from gdcourse.nn.module import Module, _param
 
 __all__ = ["LSTM", "RNN", "LSTMCell", "RNNCell"]
 
@@ -46,8 +47,8 @@ class RNNCell(Module):
         super().__init__()
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.input_size = _positive_int(input_size, "input_size")
-        self.hidden_size = h = _positive_int(hidden_size, "hidden_size")
+        self.input_size = _checks.positive_int("input_size", input_size)
+        self.hidden_size = h = _checks.positive_int("hidden_size", hidden_size)
         self.nonlinearity = nonlinearity
         gen = rng(seed)
         rows = self.gates * h
