@@ -242,6 +242,33 @@ class Optimizer:
         state : OptState
             From :meth:`init` or the previous :meth:`step`.
         """
+        return self._step(params, grads, state, in_place=False)
+
+    def step_in_place(self, params: Params, grads: Params, state: OptState) -> tuple[Params, OptState]:
+        r"""Apply one update by overwriting ``params`` and the buffers of ``state``, as ``torch.optim`` does.
+
+        The same numbers as :meth:`step`, written into the arrays passed in instead of new ones:
+        ``params`` (the same arrays, now holding :math:`\theta_{t+1}`) and a state whose buffers are
+        ``state``'s own arrays, updated, with ``t + 1``.  The old ``state`` object keeps its old
+        ``t`` but shares the updated buffers: do not step from it again.  Nothing is allocated for
+        the parameters and buffers, which is what makes the fast path of :mod:`gdcourse.optim_fused`
+        fast on large arrays; use it in a training loop that does not keep old iterates.
+
+        Parameters
+        ----------
+        params, grads, state
+            As for :meth:`step`; ``params`` and the buffers must be writable arrays.
+
+        Returns
+        -------
+        params : array or list of arrays
+            ``params`` itself (the same structure and arrays), updated.
+        state : OptState
+            The new state, holding ``state``'s arrays.
+        """
+        return self._step(params, grads, state, in_place=True)
+
+    def _step(self, params: Params, grads: Params, state: OptState, *, in_place: bool) -> tuple[Params, OptState]:
         thetas, kind = _flatten(params, "params")
         gs, gkind = _flatten(grads, "grads")
         if gkind != kind or len(gs) != len(thetas):
@@ -257,20 +284,27 @@ class Optimizer:
         new_thetas, new_slots = [], []
         for theta, g, s in zip(thetas, gs, per_param, strict=True):
             if self._fused is not None and self._fused.applies(theta, g, s):
-                theta, s = self._fused(theta, g, s, t, lr)  # same result; maximize and weight decay inside
-                new_thetas.append(theta)
-                new_slots.append(s)
-                continue
-            if self._maximize:
-                g = -g
-            if self._weight_decay != 0:
-                point = theta if self._lookahead is None else self._lookahead(theta, s)
-                g = g + self._weight_decay * point
-            theta, s = self._update(theta, g, s, t, lr)
-            new_thetas.append(theta)
-            new_slots.append(s)
+                # same result; maximize and weight decay inside
+                new_theta, new_s = self._fused(theta, g, s, t, lr, in_place=in_place)
+            else:
+                new_theta, new_s = self._readable_update(theta, g, s, t, lr)
+                if in_place:
+                    new_theta = _write_over(theta, new_theta)
+                    new_s = {name: _write_over(s[name], value) for name, value in new_s.items()}
+            new_thetas.append(new_theta)
+            new_slots.append(new_s)
         slots = {name: _unflatten([s[name] for s in new_slots], kind) for name in self._slots}
-        return _unflatten(new_thetas, kind), OptState(t=t, slots=slots)
+        new_params = params if in_place and kind is not None else _unflatten(new_thetas, kind)
+        return new_params, OptState(t=t, slots=slots)
+
+    def _readable_update(self, theta: Array, g: Array, s: Slots, t: int, lr: float) -> tuple[Array, Slots]:
+        """The rule as written in its docstring: ``maximize`` and weight decay, then the update."""
+        if self._maximize:
+            g = -g
+        if self._weight_decay != 0:
+            point = theta if self._lookahead is None else self._lookahead(theta, s)
+            g = g + self._weight_decay * point
+        return self._update(theta, g, s, t, lr)
 
     def _state_per_param(self, state: OptState, n: int, kind: type | None) -> list[Slots]:
         if not isinstance(state, OptState):
@@ -1047,6 +1081,12 @@ def _full(value: float) -> Callable[[Array], Array]:
 
 def _one(theta: Array) -> float:
     return 1.0
+
+
+def _write_over(target: Array, value: Array) -> Array:
+    """Copy ``value`` into the array ``target`` (``target[...] = value``) and return ``target``."""
+    target[...] = value
+    return target
 
 
 def _flatten(x: Params, name: str) -> tuple[list[Array], type | None]:

@@ -16,16 +16,14 @@ page fault on every fresh block.  This module computes *the same operations in t
 * Any other array library (``array_api_strict``, torch, ...) and non-contiguous NumPy arrays use
   the readable rule.
 
-**Nothing the caller holds is modified.**  A fused step writes the new parameters and buffers into
-arrays the optimizer owns and hands them out; the caller's parameters, gradients and old states are
-only read, exactly as with the readable rule, and an old state stays valid.  To avoid allocating
-(and page-faulting) fresh arrays on every step, each *lineage* of parameters owns two sets of
-output arrays used in turn (a double buffer): step :math:`k+1` writes into the arrays returned by
-step :math:`k-1`, **but only if nothing else refers to them any more** — neither the caller, nor a
-view, nor a history list (checked with the interpreter's reference count, so only on CPython).
-Arrays that are still referenced are left alone and a fresh array is allocated instead.  So
-``params, state = opt.step(params, grads, state)`` in a loop allocates nothing after its second
-step, and a loop that keeps every iterate (``path.append(params)``) still sees each one unchanged.
+**Two ways to use it, both explicit.**  :meth:`gdcourse.optim.Optimizer.step` never modifies what
+the caller holds: a fused step writes the new parameters and buffers into fresh arrays (an old state
+stays valid; a loop that keeps every iterate sees each one unchanged).
+:meth:`gdcourse.optim.Optimizer.step_in_place` overwrites the caller's parameter arrays and the
+state's buffers, as ``torch.optim`` does: nothing is allocated after the first step, which is what
+makes the fast path fast on large arrays (a fresh 40 MB array costs a page fault per 4 KiB page on
+first touch).  Every operation of a chunk reads an element before it writes the same element, so
+writing the outputs over the inputs gives the same numbers.
 
 **Selection.**  ``adam``, ``sgd`` and ``rmsprop`` take ``fused=None`` (default: per parameter array,
 the fast path for NumPy or CuPy arrays of at least :data:`FUSED_MIN_SIZE` elements), ``True`` (for
@@ -36,9 +34,7 @@ every NumPy/CuPy array, however small; other libraries still use the readable ru
 from __future__ import annotations
 
 import sys
-import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -110,7 +106,6 @@ class FusedRule:
         self.constants = constants
         self.chunk = chunk
         self.body = body
-        self._buffers = _DoubleBuffers()
         self._cupy_kernel: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
@@ -127,17 +122,30 @@ class FusedRule:
         # NumPy chunks are taken from flat views, which needs C-contiguous arrays
         return library == "cupy" or all(a.flags.c_contiguous for a in (theta, *others))
 
-    def __call__(self, theta: Array, g: Array, s: Slots, t: int, lr: float) -> tuple[Array, Slots]:
-        """One update of one parameter array: ``(new theta, new slots)``; the inputs are only read."""
+    def __call__(
+        self, theta: Array, g: Array, s: Slots, t: int, lr: float, *, in_place: bool = False
+    ) -> tuple[Array, Slots]:
+        """One update of one parameter array: ``(new theta, new slots)``.
+
+        By default the inputs are only read and the results are fresh arrays; with ``in_place``
+        the results are written over ``theta`` and the arrays of ``s``, which are returned.
+        """
         # Python floats are cast to the arrays' dtype, exactly as NumPy casts them in the readable
         # rule (a float32 array times a Python float is computed in float32).  On NumPy they become
         # 0-d arrays, which a ufunc takes about twice as fast as a scalar (it need not convert them).
         if _library(theta) == "cupy":
-            return self._cupy_step(theta, g, s, tuple(theta.dtype.type(x) for x in self.constants(t, lr)))
-        return self._numpy_step(theta, g, s, tuple(np.asarray(x, theta.dtype) for x in self.constants(t, lr)))
+            constants = tuple(theta.dtype.type(x) for x in self.constants(t, lr))
+            return self._cupy_step(theta, g, s, constants, in_place)
+        constants = tuple(np.asarray(x, theta.dtype) for x in self.constants(t, lr))
+        return self._numpy_step(theta, g, s, constants, in_place)
 
-    def _numpy_step(self, theta: np.ndarray, g: np.ndarray, s: Slots, c: tuple[Any, ...]) -> tuple[Array, Slots]:
-        out = self._buffers.outputs(theta, self.slots)
+    def _numpy_step(
+        self, theta: np.ndarray, g: np.ndarray, s: Slots, c: tuple[Any, ...], in_place: bool
+    ) -> tuple[Array, Slots]:
+        if in_place:
+            out = {"theta": theta, **{name: s[name] for name in self.slots}}
+        else:
+            out = {name: np.empty(theta.shape, theta.dtype) for name in ("theta", *self.slots)}
         flat_in = [theta.reshape(-1), g.reshape(-1), *(s[name].reshape(-1) for name in self.slots)]
         flat_out = [out["theta"].reshape(-1), *(out[name].reshape(-1) for name in self.slots)]
         n, k = theta.size, len(self.slots)
@@ -148,16 +156,20 @@ class FusedRule:
             b = [x[start:stop] for x in flat_out]
             tmp = scratch if stop - start == len(scratch[0]) else [x[: stop - start] for x in scratch]
             self.chunk(c, a[0], a[1], a[2 : 2 + k], b[0], b[1 : 1 + k], tmp)
-        self._buffers.remember(theta, s, out, self.slots)
         return out["theta"], {name: out[name] for name in self.slots}
 
-    def _cupy_step(self, theta: Array, g: Array, s: Slots, c: tuple[Any, ...]) -> tuple[Array, Slots]:
+    def _cupy_step(self, theta: Array, g: Array, s: Slots, c: tuple[Any, ...], in_place: bool) -> tuple[Array, Slots]:
         if self._cupy_kernel is None:
             import cupy
 
             self._cupy_kernel = cupy.fuse(kernel_name=f"gdcourse_{self.name}")(self.body(cupy))
         new = self._cupy_kernel(theta, g, *(s[name] for name in self.slots), *c)
         new = new if isinstance(new, tuple) else (new,)
+        if in_place:
+            targets = (theta, *(s[name] for name in self.slots))
+            for target, value in zip(targets, new, strict=True):
+                target[...] = value
+            new = targets
         return new[0], dict(zip(self.slots, new[1:], strict=True))
 
 
@@ -169,78 +181,6 @@ def _library(a: Any) -> str | None:
     if cupy is not None and isinstance(a, cupy.ndarray):
         return "cupy"
     return None
-
-
-# ----------------------------------------------------------------------------------------------
-# Double buffers that never touch an array someone else holds
-# ----------------------------------------------------------------------------------------------
-
-
-def _refcount(holder: dict[str, Any], key: str) -> int:
-    return sys.getrefcount(holder[key])
-
-
-# What _refcount reports for an object held by one dict and nothing else (measured, not assumed:
-# the exact number depends on the interpreter version)
-_ALONE = _refcount({"x": np.empty(1)}, "x")
-_RECYCLE = sys.implementation.name == "cpython"
-
-
-@dataclass
-class _Lineage:
-    """What the fast path knows about the parameters it returned at its last step."""
-
-    theta: weakref.ref  # the returned parameter array (the key of the entry)
-    produced: dict[str, weakref.ref]  # the arrays it wrote at that step, by name ("theta" and the slots)
-    spares: dict[str, np.ndarray] = field(default_factory=dict)  # the arrays it wrote one step earlier
-
-
-class _DoubleBuffers:
-    """Output arrays of the NumPy fast path, reused once nobody but this object refers to them.
-
-    Keyed by the parameter array a step returned: when that array comes back as ``params``, the
-    arrays written one step earlier are the candidates for this step's outputs.  An entry dies with
-    its parameter array (a weak reference), so abandoned lineages free their buffers.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[int, _Lineage] = {}
-
-    def __reduce__(self) -> tuple[type, tuple[()]]:
-        return (type(self), ())  # copies and pickles start empty: buffers are a cache, not state
-
-    def _lineage(self, theta: np.ndarray) -> _Lineage | None:
-        entry = self._entries.pop(id(theta), None)
-        return entry if entry is not None and entry.theta() is theta else None
-
-    def outputs(self, theta: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
-        """Arrays for the new ``theta`` and slots: recycled where nothing else holds them, else new."""
-        entry = self._entries.get(id(theta))
-        spares = entry.spares if entry is not None and entry.theta() is theta else {}
-        out = {}
-        for name in ("theta", *names):
-            # held by `spares` alone: no caller, view, state or history refers to it any more
-            free = _RECYCLE and name in spares and _refcount(spares, name) <= _ALONE
-            spare = spares.pop(name, None) if free else None
-            out[name] = spare if spare is not None else np.empty(theta.shape, theta.dtype)
-        return out
-
-    def remember(self, theta: np.ndarray, s: Slots, out: dict[str, np.ndarray], names: Sequence[str]) -> None:
-        """Record the arrays just written; this step's inputs that we wrote become the next spares."""
-        entry = self._lineage(theta)
-        spares = {}
-        if entry is not None:
-            inputs = {"theta": theta, **{name: s[name] for name in names}}
-            spares = {name: a for name, a in inputs.items() if name in entry.produced and entry.produced[name]() is a}
-        key = id(out["theta"])
-        entries = self._entries
-
-        def forget(ref: weakref.ref, key: int = key) -> None:
-            if key in entries and entries[key].theta is ref:
-                del entries[key]
-
-        produced = {name: weakref.ref(a) for name, a in out.items()}
-        entries[key] = _Lineage(weakref.ref(out["theta"], forget), produced, spares)
 
 
 # ----------------------------------------------------------------------------------------------
