@@ -27,7 +27,7 @@ from test_train import (  # the resume test's model and data (SETUP also runs in
     y_val,
 )
 
-import gdcourse.train as train
+import gdcourse.train.checkpoint as checkpoint
 from gdcourse import nn, optim, schedules
 from gdcourse.regularization import EarlyStopping
 from gdcourse.train import (
@@ -191,7 +191,7 @@ def test_an_unwritable_folder_is_refused_before_epoch_1(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / ".c.npz.abcdefgh.tmp"))
 
-    monkeypatch.setattr(train.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(checkpoint.tempfile, "mkstemp", refuse)
     trainer = _trainer()
     before = [p.copy() for p in trainer.model.parameters()]
     with pytest.raises(PermissionError, match=f"cannot write checkpoints in {tmp_path}: Permission denied") as err:
@@ -249,7 +249,7 @@ def test_a_failed_write_removes_its_temp_file(tmp_path, monkeypatch):
         f.write(b"PK\x03\x04 half a checkpoint")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(train.np, "savez", broken_savez)
+    monkeypatch.setattr(checkpoint.np, "savez", broken_savez)
     with pytest.raises(OSError, match="No space left"):
         trainer.save_checkpoint(tmp_path / "c.npz")
     monkeypatch.undo()
