@@ -9,8 +9,8 @@ own layer and the layers listed before it (tests/test_architecture.py reads this
 and fails on an upward import, at module level or inside a function):
 
 1. foundation: ``_version``, ``_checks``, ``backend``
-2. mathematics: ``autodiff``, ``functions``, ``losses``, ``init``, ``regularization``, ``schedules``, ``rates``,
-   ``data``, ``divergence``, ``optim_fused``
+2. mathematics: ``autodiff``, ``functions``, ``losses``, ``init``, ``regularization``, ``early_stopping``,
+   ``schedules``, ``rates``, ``data``, ``divergence``, ``optim_fused``
 3. algorithms: ``optim``, ``descent``, ``nn``, ``gradcheck``, ``monitoring``, ``precision``, ``stochastic``,
    ``lr_range``, ``models``, ``train``, ``tuning``
 4. presentation: ``plots``, ``widgets``
