@@ -1,0 +1,317 @@
+r"""A dtype-parametrised training run (:func:`train_linear`).
+
+Full-batch gradient descent on a linear regression with several outputs, in float16, float32 or float64,
+with or without float32 master weights and loss scaling.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from array_api_compat import device as _device
+
+from gdcourse import divergence
+from gdcourse.backend import array_namespace, asarray, rng, to_numpy
+from gdcourse.optim import gd
+from gdcourse.precision.formats import _dtype_name, resolve_dtype
+from gdcourse.precision.loss_scaling import DynamicLossScaler
+
+Array = Any
+
+# ----------------------------------------------------------------------------------------------
+# A dtype-parametrised training run
+# ----------------------------------------------------------------------------------------------
+
+
+def regression_data(
+    n_samples: int = 512,
+    n_features: int = 16,
+    n_outputs: int = 4,
+    *,
+    target_scale: float = 1e-4,
+    noise: float = 0.02,
+    seed: int | np.random.Generator | None = 0,
+    dtype: str = "float64",
+) -> tuple[Array, Array]:
+    r"""A linear regression problem with several outputs and *small* targets.
+
+    .. math:: x_i \sim \mathcal N(0, I_d), \qquad y_i = s\,\big(W_\star^\top x_i + \sigma\,\varepsilon_i\big),
+              \quad (W_\star)_{jk}, \varepsilon_{ik} \sim \mathcal N(0, 1)
+
+    with :math:`s` the ``target_scale`` and :math:`\sigma` the relative ``noise``.  With
+    :math:`s = 10^{-4}` the targets are a few :math:`10^{-4}`, so the errors, the loss and every gradient
+    are small numbers: in float16 the gradients underflow.
+
+    Returns
+    -------
+    X : array, shape (n_samples, n_features)
+    Y : array, shape (n_samples, n_outputs)
+    """
+    for name, value in (("n_samples", n_samples), ("n_features", n_features), ("n_outputs", n_outputs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not (target_scale > 0 and noise >= 0):
+        raise ValueError(f"target_scale must be positive and noise non-negative, got {target_scale!r}, {noise!r}")
+    g = rng(seed)
+    X = g.standard_normal((n_samples, n_features))
+    W = g.standard_normal((n_features, n_outputs))
+    Y = float(target_scale) * (X @ W + float(noise) * g.standard_normal((n_samples, n_outputs)))
+    return asarray(X.astype(dtype), dtype=dtype), asarray(Y.astype(dtype), dtype=dtype)
+
+
+def linear_loss(params: Sequence[Array], X: Array, Y: Array, dtype: str = "float64") -> float:
+    r"""Mean squared error :math:`J = \frac{1}{NK}\sum_{i,k} (\hat y_{ik} - y_{ik})^2` of :math:`\hat Y = XW + b`.
+
+    Evaluated in ``dtype`` (float64 by default), from ``params = [W, b]`` in any precision.
+    """
+    xp = array_namespace(X)
+    dt = resolve_dtype(xp, dtype)
+    W, b = (xp.astype(p, dt) for p in params)
+    r = xp.astype(X, dt) @ W + b - xp.astype(Y, dt)
+    return float(to_numpy(xp.mean(r * r)))
+
+
+@dataclass
+class PrecisionRun:
+    r"""The record of one :func:`train_linear` run, one entry per step.
+
+    Attributes
+    ----------
+    label : str
+        E.g. ``"float16, float32 master weights, loss scale 65536"``.
+    dtype, master_dtype : str
+        Precision of the data, outputs and gradients; precision of the weights that receive the update
+        (equal to ``dtype`` without master weights).
+    loss : numpy.ndarray
+        Training loss at each step, as computed in the run's own arithmetic (before the step).
+    scale : numpy.ndarray
+        Loss scale :math:`S` used at each step (1 without loss scaling).
+    skipped : numpy.ndarray of bool
+        Steps skipped because the scaled gradients overflowed (dynamic loss scaling).
+    underflow : numpy.ndarray
+        Fraction of the entries of :math:`S\,\partial J/\partial \hat Y` that are non-zero in float32 and 0
+        after rounding to ``dtype``: gradient signal lost to underflow.
+    grad_zero : numpy.ndarray
+        Fraction of the weight-gradient entries that are exactly 0 after unscaling.
+    lost_updates : numpy.ndarray
+        Fraction of the weights whose non-zero update rounded away (weight unchanged).
+    final_loss : float
+        Loss of the final weights, evaluated in float64 (NaN if they are not finite).
+    params : list of arrays
+        Final ``[W, b]`` (in ``master_dtype``).
+    stop_reason : str
+        ``"steps"``, or why the run stopped early: the message of :func:`gdcourse.divergence.classify`
+        (weights or loss no longer finite: an overflow, 0/0 from an ``eps`` too small for the dtype, ...).
+    """
+
+    label: str
+    dtype: str
+    master_dtype: str
+    loss: np.ndarray
+    scale: np.ndarray
+    skipped: np.ndarray
+    underflow: np.ndarray
+    grad_zero: np.ndarray
+    lost_updates: np.ndarray
+    final_loss: float
+    params: list[Array]
+    stop_reason: str = "steps"
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps recorded."""
+        return len(self.loss)
+
+    def __repr__(self) -> str:
+        return (
+            f"PrecisionRun({self.label}: {self.n_steps} steps, final loss {self.final_loss:.4g}, "
+            f"{int(self.skipped.sum())} skipped, stop_reason={self.stop_reason!r})"
+        )
+
+
+def _describe(dtype: str, master: str, scaling: str) -> str:
+    parts = [dtype]
+    if master != dtype:
+        parts.append(f"{master} master weights")
+    if scaling:
+        parts.append(scaling)
+    return ", ".join(parts)
+
+
+def _count(xp: Any, mask: Array) -> int:
+    return int(xp.count_nonzero(mask))
+
+
+def train_linear(
+    X: Array,
+    Y: Array,
+    *,
+    dtype: str = "float32",
+    master_dtype: str | None = None,
+    loss_scale: float | str | DynamicLossScaler | None = None,
+    optimizer: Any = None,
+    lr: float = 0.3,
+    steps: int = 100,
+    params: Sequence[Array] | None = None,
+    label: str | None = None,
+) -> PrecisionRun:
+    r"""Full-batch gradient descent on linear regression :math:`\hat Y = XW + b` with MSE, in a chosen precision.
+
+    One step, with :math:`c` the compute dtype ``dtype``, :math:`a` the accumulation dtype (float32 when
+    :math:`c` is float16, else :math:`c`), :math:`m` the master dtype and :math:`\mathrm{fl}_c` rounding to
+    :math:`c`:
+
+    .. math::
+        W_c &= \mathrm{fl}_c(W_m),\ b_c = \mathrm{fl}_c(b_m) & \text{(a copy of the weights in } c)\\
+        \hat Y &= \mathrm{fl}_c(X_c W_c) + b_c & \text{(products summed in } a)\\
+        J &= \tfrac{1}{NK}\textstyle\sum_{ik} (\hat y_{ik} - y_{ik})^2 & \text{(in } a)\\
+        \Delta &= \mathrm{fl}_c\!\big(S \cdot \tfrac{2}{NK}(\hat Y - Y)\big)
+              & \text{(scaled } \partial J/\partial\hat Y\text{: underflow happens here)}\\
+        g_W &= \mathrm{fl}_c(X_c^\top \Delta), \quad g_b = \mathrm{fl}_c\big(\textstyle\sum_i \Delta_i\big)
+              & \text{(backward in } c)\\
+        g &\leftarrow \mathrm{fl}_m(g) / S; \quad \text{if finite: } (W_m, b_m) \leftarrow \text{optimizer step}
+              & \text{(unscale and update in } m)
+
+    Parameters
+    ----------
+    X, Y : arrays, shapes (N, d) and (N, K)
+        Data (any floating dtype; rounded to ``dtype``).
+    dtype : {"float16", "float32", "float64"}
+        Precision of the data, the outputs and the gradients.
+    master_dtype : str, optional
+        Precision of the weights that receive the update.  ``None``: the weights live in ``dtype`` and are
+        updated there (pure low precision).
+    loss_scale : None, number, "dynamic" or DynamicLossScaler
+        ``None`` (or 1): no scaling.  A number :math:`S`: static scaling (an overflow then puts inf into the
+        weights and ends the run).  ``"dynamic"`` or a :class:`DynamicLossScaler` (copied, not modified):
+        dynamic scaling, which skips the steps that overflow.
+    optimizer : gdcourse.optim rule, optional
+        Default ``gdcourse.optim.gd(lr)``.  Its state lives in the master dtype.
+    lr : float
+        Learning rate :math:`\eta` of the default optimizer.
+    steps : int
+        Number of gradient evaluations (skipped steps included).
+    params : [W, b], optional
+        Initial weights; default zeros.
+    label : str, optional
+        Name of the run; by default a description of the settings.
+
+    Returns
+    -------
+    PrecisionRun
+
+    Raises
+    ------
+    ValueError
+        For NaN or inf in ``X``, ``Y`` or ``params``, or another bad argument.
+
+    Warns
+    -----
+    gdcourse.divergence.UnstableRunWarning
+        When the run took all its steps and ended far above its starting loss.
+    """
+    xp = array_namespace(X)
+    c = resolve_dtype(xp, dtype)
+    m = resolve_dtype(xp, master_dtype or dtype)
+    acc = xp.float32 if c == getattr(xp, "float16", None) else c
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if optimizer is None:
+        if isinstance(lr, bool) or not (isinstance(lr, int | float) and lr > 0):
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        optimizer = gd(lr)
+    elif not (hasattr(optimizer, "init") and hasattr(optimizer, "step")):
+        raise TypeError(f"optimizer must be a gdcourse.optim rule (with init and step), got {optimizer!r}")
+    scaler: DynamicLossScaler | None = None
+    if isinstance(loss_scale, str):
+        if loss_scale != "dynamic":
+            raise ValueError(f"loss_scale must be None, a number, 'dynamic' or a DynamicLossScaler, got {loss_scale!r}")
+        scaler = DynamicLossScaler()
+    elif isinstance(loss_scale, DynamicLossScaler):
+        scaler = copy.deepcopy(loss_scale)
+    elif loss_scale is not None and (
+        isinstance(loss_scale, bool) or not isinstance(loss_scale, int | float) or not 0 < loss_scale < math.inf
+    ):
+        raise ValueError(f"loss_scale must be a positive finite number, got {loss_scale!r}")
+    static = 1.0 if (loss_scale is None or scaler is not None) else float(loss_scale)
+    if scaler is not None:
+        scaling = f"dynamic loss scale (from 2^{math.log2(scaler.init_scale):g})"
+    else:
+        scaling = f"loss scale 2^{math.log2(static):g}" if static != 1.0 else ""
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X must be (N, d) and Y (N, K) with the same N, got {X.shape} and {Y.shape}")
+    divergence.check_data("X", X)
+    divergence.check_data("Y", Y)
+    n, k = X.shape[0], Y.shape[1]
+    if params is None:
+        params = [xp.zeros((X.shape[1], k), dtype=m, device=_device(X)), xp.zeros((k,), dtype=m, device=_device(X))]
+    for i, p in enumerate(params):
+        divergence.check_data(f"params[{i}]", p, fix="start from finite weights")
+    weights = [xp.astype(p, m) for p in params]
+    state = optimizer.init(weights)
+    Xc, Ya = xp.astype(X, c), xp.astype(Y, acc)
+    Xa_T = xp.matrix_transpose(xp.astype(Xc, acc))  # float16 inputs, float32 products (tensor-core style)
+    size = sum(w.size for w in weights)
+    records: list[tuple[float, ...]] = []
+    losses: list[float] = []
+    stop = "steps"
+    eps, eta = divergence.optimizer_eps(optimizer), getattr(optimizer, "lr", None)
+    eta = float(eta) if isinstance(eta, int | float) else None
+    # overflow is detected and reported (that is what a loss scaler is for), not warned about
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for _ in range(steps):
+            S = scaler.scale if scaler is not None else static
+            W, b = (xp.astype(w, c) for w in weights)
+            out = xp.astype(xp.matrix_transpose(Xa_T) @ xp.astype(W, acc), c) + b
+            r = xp.astype(out, acc) - Ya
+            loss = xp.mean(r * r)
+            delta_a = (S * 2.0 / (n * k)) * r
+            delta = xp.astype(delta_a, c)
+            lost_signal = _count(xp, (delta == 0) & (delta_a != 0)) / (n * k)
+            delta_sum = xp.astype(delta, acc)
+            g_W = xp.astype(Xa_T @ delta_sum, c)
+            g_b = xp.astype(xp.sum(delta_sum, axis=0), c)
+            grads = [xp.astype(g_W, m) / S, xp.astype(g_b, m) / S]
+            finite = all(bool(xp.all(xp.isfinite(g))) for g in grads)
+            zeros = sum(_count(xp, g == 0) for g in grads) / size
+            apply = scaler.update(finite) if scaler is not None else True
+            lost = 0.0
+            if apply:
+                new, state = optimizer.step(weights, grads, state)
+                unchanged = [_count(xp, (w1 == w0) & (g != 0)) for w0, w1, g in zip(weights, new, grads, strict=True)]
+                lost = sum(unchanged) / size
+                weights = new
+            records.append((float(to_numpy(loss)), S, float(not apply), lost_signal, zeros, lost))
+            losses.append(records[-1][0])
+            weights_ok = not apply or all(bool(xp.all(xp.isfinite(w))) for w in weights)
+            problem = divergence.classify(losses, weights_ok, len(records), eta, _dtype_name(m), eps=eps)
+            if problem is not None:
+                stop = problem.message
+                if not finite and static != 1.0:  # the loss scale's own part of the story
+                    stop += f" The loss scale 2^{math.log2(static):g} is static: lower it, or use loss_scale='dynamic'."
+                break
+    rec = np.asarray(records, dtype=np.float64).reshape(-1, 6)
+    finite_weights = all(bool(xp.all(xp.isfinite(w))) for w in weights)
+    final = linear_loss(weights, X, Y, "float64") if finite_weights else math.nan
+    if stop == "steps" and losses:
+        divergence.warn_if_unstable(losses[0], final, step=len(records), lr=eta)
+    name_c, name_m = _dtype_name(c), _dtype_name(m)
+    return PrecisionRun(
+        label=label or _describe(name_c, name_m, scaling),
+        dtype=name_c,
+        master_dtype=name_m,
+        loss=rec[:, 0],
+        scale=rec[:, 1],
+        skipped=rec[:, 2].astype(bool),
+        underflow=rec[:, 3],
+        grad_zero=rec[:, 4],
+        lost_updates=rec[:, 5],
+        final_loss=final,
+        params=weights,
+        stop_reason=stop,
+    )
