@@ -29,75 +29,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 
-from gdcourse import _checks, divergence
+from gdcourse import _checks, divergence, optim
 from gdcourse.backend import array_namespace, dtype_of, is_finite, to_numpy
 
 __all__ = [
     "DivergenceError",
-    "GradientDescent",
     "History",
-    "Optimizer",
     "conjugate_gradient",
     "minimize",
     "newton",
 ]
 
-Schedule = Callable[[int], float]
-
-
-class Optimizer(Protocol):
-    """The optimizer interface: ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
-
-    Optional: ``opt.lr_at(t)`` (recorded in the history) and ``opt.needs_lookahead`` with
-    ``opt.lookahead(params, state)``, the point where the gradient of the next step is taken.
-    """
-
-    def init(self, params: Any) -> Any:
-        """Create the optimizer state for ``params``."""
-
-    def step(self, params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
-        """Return updated parameters and state."""
-
-
-def _lr_at(lr: float | Schedule, t: int) -> float:
-    value = lr(t) if callable(lr) else lr
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        where = f" at step {t}" if callable(lr) else ""
-        raise ValueError(f"lr must be a positive finite number{where}, got {value!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class GradientDescent:
-    r"""Plain gradient descent, :math:`\theta \leftarrow \theta - \eta_t \nabla J(\theta)`.
-
-    Parameters
-    ----------
-    lr : float or callable
-        The learning rate :math:`\eta`, or a schedule ``t -> eta_t`` (``t`` counts updates from 0).
-    """
-
-    lr: float | Schedule = 0.1
-
-    def __post_init__(self) -> None:
-        _checks.learning_rate(self.lr)
-
-    def init(self, params: Any) -> int:
-        """The state is the number of updates taken so far."""
-        return 0
-
-    def lr_at(self, t: int) -> float:
-        """The learning rate of update ``t`` (counted from 0)."""
-        return _lr_at(self.lr, t)
-
-    def step(self, params: Any, grads: Any, state: int) -> tuple[Any, int]:
-        """One update ``theta - lr * grad``; returns new parameters (never modifies ``params``)."""
-        return params - self.lr_at(state) * grads, state + 1
+ScheduleFn = Callable[[int], float]
+"""A learning-rate schedule as a plain function ``t -> eta_t`` (a :class:`gdcourse.schedules.Schedule` is one)."""
 
 
 @dataclass
@@ -223,9 +171,9 @@ def _objective_parts(objective: Any, grad: Callable | None) -> tuple[Callable, C
 def minimize(
     objective: Any,
     theta0: Any,
-    lr: float | Schedule | None = None,
+    lr: float | ScheduleFn | None = None,
     *,
-    optimizer: Optimizer | None = None,
+    optimizer: Any = None,
     grad: Callable[[Any], Any] | None = None,
     max_iter: int = 1000,
     tol_grad: float | None = None,
@@ -252,8 +200,9 @@ def minimize(
     lr : float or callable, optional
         Learning rate :math:`\eta` or schedule ``t -> eta_t`` for plain gradient descent.
         Give exactly one of ``lr`` and ``optimizer``.
-    optimizer : Optimizer, optional
-        Any object with ``init``/``step`` (e.g. ``gdcourse.optim.adam(lr=0.1)``).
+    optimizer : gdcourse.optim.Optimizer or compatible, optional
+        Any object with ``init``/``step`` (e.g. ``gdcourse.optim.adam(lr=0.1)``); ``lr`` alone means
+        ``gdcourse.optim.gd(lr)``, the same rule.
     grad : callable, optional
         ``theta -> gradient``; overrides ``objective.grad``.
     max_iter : int
@@ -293,9 +242,9 @@ def minimize(
     tol_grad = _checks.optional_nonneg("tol_grad", tol_grad)
     tol_loss = _checks.optional_nonneg("tol_loss", tol_loss)
     divergence_factor = divergence.check_options(divergence_factor, on_divergence)
-    opt = optimizer if optimizer is not None else GradientDescent(lr)
+    opt = optimizer if optimizer is not None else optim.gd(lr)
     if label is None:
-        label = f"GD η={lr:.3g}" if isinstance(lr, int | float) else type(opt).__name__
+        label = f"GD η={lr:.3g}" if isinstance(lr, int | float) else getattr(opt, "name", type(opt).__name__)
 
     theta = theta0
     state = opt.init(theta)

@@ -17,7 +17,7 @@ from array_api_compat import device
 
 from gdcourse import backend as B
 from gdcourse import divergence, nn, optim
-from gdcourse.descent import DivergenceError, GradientDescent, minimize, newton
+from gdcourse.descent import DivergenceError, minimize, newton
 from gdcourse.divergence import Divergence, UnstableRunWarning, check_data, check_end, classify
 from gdcourse.lr_range import lr_range_test
 from gdcourse.models import LinearRegression, LogisticRegression
@@ -359,7 +359,7 @@ def test_minimize_refuses_what_optim_refuses(kwargs, error, match):
 @pytest.mark.parametrize("lr", [True, "0.1"])
 def test_the_lr_check_is_shared_with_optim(lr):
     messages = []
-    for make in (lambda: optim.gd(lr), lambda: GradientDescent(lr), lambda: minimize(Bowl(), np.ones(2), lr=lr)):
+    for make in (lambda: optim.gd(lr), lambda: optim.gd(lr), lambda: minimize(Bowl(), np.ones(2), lr=lr)):
         with pytest.raises(TypeError) as err:
             make()
         messages.append(str(err.value))

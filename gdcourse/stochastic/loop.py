@@ -10,14 +10,14 @@ from typing import Any, Literal
 import numpy as np
 from array_api_compat import device
 
-from gdcourse import _checks, divergence
+from gdcourse import _checks, divergence, optim
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
 from gdcourse.data import Minibatches
-from gdcourse.descent import DivergenceError, GradientDescent, History, Optimizer, _check_grad, _check_theta0
+from gdcourse.descent import DivergenceError, History, _check_grad, _check_theta0
 
 Array = Any
 Seed = int | np.random.Generator | None
-Schedule = Callable[[int], float]
+ScheduleFn = Callable[[int], float]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -96,8 +96,8 @@ def sgd_run(
     y: Array | None = None,
     *,
     batch_size: int | None,
-    lr: float | Schedule | None = None,
-    optimizer: Optimizer | None = None,
+    lr: float | ScheduleFn | None = None,
+    optimizer: Any = None,
     epochs: int = 20,
     grad_batch: Callable[[Array, Array, Array | None], Array] | None = None,
     shuffle: bool = True,
@@ -142,7 +142,7 @@ def sgd_run(
     lr : float or callable, optional
         :math:`\eta`, or a schedule ``t -> eta_t`` (``t`` counts updates from 0) for plain SGD.  Give exactly
         one of ``lr`` and ``optimizer``.
-    optimizer : Optimizer, optional
+    optimizer : gdcourse.optim.Optimizer or compatible, optional
         Any ``init``/``step`` optimizer of :mod:`gdcourse.optim`.
     epochs : int, default 20
         Passes over the data.
@@ -201,7 +201,7 @@ def sgd_run(
     batches = Minibatches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last and not replace, seed=seed)
     n, size = batches.n_samples, batches.batch_size
     gen = rng(seed) if replace else None
-    opt = optimizer if optimizer is not None else GradientDescent(lr)
+    opt = optimizer if optimizer is not None else optim.gd(lr)
     if label is None:
         label = f"B={size} η={lr:.3g}" if isinstance(lr, int | float) else f"B={size}"
 
