@@ -55,7 +55,7 @@ from gdcourse.widgets.precision import (
     precision_explorer_state,
 )
 from gdcourse.widgets.race import Race, RaceState, draw_race, race, race_state
-from gdcourse.widgets.regularisation import (
+from gdcourse.widgets.regularization import (
     RegularisationExplorer,
     RegularisationState,
     draw_regularisation_explorer,

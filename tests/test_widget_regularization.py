@@ -25,7 +25,7 @@ from gdcourse.widgets import (
     regularisation_explorer,
     regularisation_explorer_state,
 )
-from gdcourse.widgets.regularisation import fit_penalised
+from gdcourse.widgets.regularization import fit_penalised
 
 TRUE_COEF = (0.5, -1.0, -1.0, 2.0)
 X, Y = make_polynomial(20, noise=0.2, seed=1)
