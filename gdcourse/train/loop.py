@@ -60,6 +60,7 @@ import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -228,6 +229,23 @@ def evaluate(
 # ----------------------------------------------------------------------------------------------
 # The trainer
 # ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _EpochTally:
+    """What the steps of one epoch add up, for the epoch's entries in the history."""
+
+    n_params: int
+    n_steps: int = 0
+    losses: list[Array] = field(default_factory=list)  # minibatch loss × its size, on the device
+    correct: list[Array] = field(default_factory=list)  # correctly classified examples per minibatch
+    step_norms: list[float] = field(default_factory=list)  # global gradient norm of each step
+    g_sum: np.ndarray = field(init=False)  # per-parameter gradient norms, summed over the steps
+    d_sum: np.ndarray = field(init=False)  # per-parameter update norms ‖θ⁺ − θ‖
+    w_sum: np.ndarray = field(init=False)  # per-parameter weight norms ‖θ‖
+
+    def __post_init__(self) -> None:
+        self.g_sum, self.d_sum, self.w_sum = (np.zeros(self.n_params) for _ in range(3))
 
 
 class Trainer:
@@ -512,92 +530,104 @@ class Trainer:
         return self.history
 
     def _run_epoch(self, X: Array, y: Array, n: int, validation: Any, epochs: int) -> bool:
-        """One epoch; returns True when training must end (early stopping or divergence)."""
-        h, names = self.history, [name for name, _ in self.model.named_parameters()]
-        epoch = self.epoch + 1
-        losses, correct, step_norms = [], [], []
-        g_sum = np.zeros(len(names))
-        d_sum = np.zeros(len(names))
-        w_sum = np.zeros(len(names))
-        n_steps = 0
+        """One epoch, as in the module docstring: a step per minibatch, then the end of the epoch.
+
+        Returns True when training must end (early stopping or divergence).
+        """
+        tally = _EpochTally(len(self.model.named_parameters()))
         gen = self.generator if self.shuffle else None
-        dtype = dtype_of(self.model.parameters()[0])
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence
             for k, idx in enumerate(_minibatches(n, self.batch_size, gen), start=1):
-                xb, yb = _take(X, idx), _take(y, idx)
-                loss, params, grads, out = self._train_step(xb, yb)
-                xp = array_namespace(loss.data)
-                norms = [xp.linalg.vector_norm(g) for g in grads]
-                host = _host_floats([loss.data, *norms])
-                loss_value, g_norms = float(host[0]), host[1:]
-                grad_norm = float(np.sqrt(np.sum(g_norms**2)))
-                if self._first_loss is None:
-                    self._first_loss = loss_value
-                h.step_loss.append(loss_value)
-                h.step_grad_norm.append(grad_norm)
-                problem = self._verdict(math.isfinite(grad_norm), epoch, k, self.step + 1, dtype)
+                problem = self._step(_take(X, idx), _take(y, idx), len(idx), k, tally)
                 if problem is not None:
                     return self._stop_diverged(problem)
-                new_params, self.opt_state = self.optimizer.step(params, grads, self.opt_state)
-                self.model.set_parameters(new_params)
-                self.step += 1
-                n_steps += 1
-                losses.append(loss.data * len(idx))
-                if self.accuracy:
-                    correct.append(_correct(out.data, yb))
-                step_norms.append(grad_norm)
-                g_sum += g_norms
-                if self.monitor:
-                    pairs = [xp.linalg.vector_norm(b - a) for a, b in zip(params, new_params, strict=True)]
-                    weights = [xp.linalg.vector_norm(a) for a in params]
-                    moved = _host_floats(pairs + weights)
-                    d_sum += moved[: len(names)]
-                    w_sum += moved[len(names) :]
         if not all(is_finite(p) for p in self.model.parameters()):
-            return self._stop_diverged(self._verdict(False, epoch, n_steps, self.step, dtype))
-
-        self.epoch = epoch
-        h.epoch.append(epoch)
-        h.train_loss.append(float(np.sum(_host_floats(losses))) / n)
-        if self.accuracy:
-            h.train_accuracy.append(float(np.sum(_host_floats(correct))) / n)
-        h.lr.append(self._lr())
-        h.grad_norm.append(float(np.mean(step_norms)))
-        for i, name in enumerate(names):
-            h.layer_grad_norm.setdefault(name, []).append(float(g_sum[i] / n_steps))
-            if self.monitor:
-                ratio = d_sum[i] / w_sum[i] if w_sum[i] > 0 else (0.0 if d_sum[i] == 0 else math.nan)
-                h.update_ratio.setdefault(name, []).append(float(ratio))
-        monitored = h.train_loss[-1]
-        if validation is not None:
-            val_loss, val_acc = evaluate(
-                self.model,
-                validation[0],
-                validation[1],
-                self.loss_fn,
-                batch_size=max(self.batch_size, 1024),
-                accuracy=self.accuracy,
-            )
-            h.val_loss.append(val_loss)
-            if val_acc is not None:
-                h.val_accuracy.append(val_acc)
-            monitored = val_loss
-            self.model.train()
+            return self._stop_diverged(self._verdict(False, self.epoch + 1, tally.n_steps, self.step, self._dtype()))
+        monitored = self._record_epoch(tally, n, validation)
         if self._schedule is not None:
             self._schedule.observe(monitored)
         if self.progress:
             self._print_progress(epochs)
-        stopper = self.early_stopping
-        if stopper is not None and stopper.update(monitored, self.model.parameters()):
-            h.best_epoch = epoch - (stopper.n_updates - 1 - stopper.best_epoch)  # the epoch of the best update
-            kept = ""
-            if stopper.restore_best and stopper.best_params is not None:
-                self.model.set_parameters(list(stopper.restore(self.model.parameters())))
-                kept = f"; the parameters of epoch {h.best_epoch} (loss {stopper.best_loss:.4g}) were restored"
-            h.stop_reason = "early_stopping"
-            h.message = f"early stopping after epoch {epoch}: no improvement for {stopper.patience} epochs{kept}"
-            return True
-        return False
+        return self._early_stop(monitored)
+
+    def _dtype(self) -> str:
+        return dtype_of(self.model.parameters()[0])
+
+    def _step(self, xb: Array, yb: Array, size: int, k: int, tally: _EpochTally) -> divergence.Divergence | None:
+        """Minibatch ``k`` of the epoch: forward, backward, divergence check, update, and its records."""
+        loss, params, grads, out = self._train_step(xb, yb)
+        xp = array_namespace(loss.data)
+        host = _host_floats([loss.data, *(xp.linalg.vector_norm(g) for g in grads)])
+        loss_value, g_norms = float(host[0]), host[1:]
+        grad_norm = float(np.sqrt(np.sum(g_norms**2)))
+        if self._first_loss is None:
+            self._first_loss = loss_value
+        self.history.step_loss.append(loss_value)
+        self.history.step_grad_norm.append(grad_norm)
+        problem = self._verdict(math.isfinite(grad_norm), self.epoch + 1, k, self.step + 1, self._dtype())
+        if problem is not None:
+            return problem
+        new_params, self.opt_state = self.optimizer.step(params, grads, self.opt_state)
+        self.model.set_parameters(new_params)
+        self.step += 1
+        tally.n_steps += 1
+        tally.losses.append(loss.data * size)
+        if self.accuracy:
+            tally.correct.append(_correct(out.data, yb))
+        tally.step_norms.append(grad_norm)
+        tally.g_sum += g_norms
+        if self.monitor:
+            moves = [xp.linalg.vector_norm(b - a) for a, b in zip(params, new_params, strict=True)]
+            moved = _host_floats(moves + [xp.linalg.vector_norm(a) for a in params])
+            tally.d_sum += moved[: len(params)]
+            tally.w_sum += moved[len(params) :]
+        return None
+
+    def _record_epoch(self, tally: _EpochTally, n: int, validation: Any) -> float:
+        """Close the epoch in the history (loss, accuracy, lr, norms, ratios, validation); the monitored loss."""
+        h, names = self.history, [name for name, _ in self.model.named_parameters()]
+        self.epoch += 1
+        h.epoch.append(self.epoch)
+        h.train_loss.append(float(np.sum(_host_floats(tally.losses))) / n)
+        if self.accuracy:
+            h.train_accuracy.append(float(np.sum(_host_floats(tally.correct))) / n)
+        h.lr.append(self._lr())
+        h.grad_norm.append(float(np.mean(tally.step_norms)))
+        for i, name in enumerate(names):
+            h.layer_grad_norm.setdefault(name, []).append(float(tally.g_sum[i] / tally.n_steps))
+            if self.monitor:
+                d, w = tally.d_sum[i], tally.w_sum[i]
+                ratio = d / w if w > 0 else (0.0 if d == 0 else math.nan)
+                h.update_ratio.setdefault(name, []).append(float(ratio))
+        if validation is None:
+            return h.train_loss[-1]
+        val_loss, val_acc = evaluate(
+            self.model,
+            validation[0],
+            validation[1],
+            self.loss_fn,
+            batch_size=max(self.batch_size, 1024),
+            accuracy=self.accuracy,
+        )
+        h.val_loss.append(val_loss)
+        if val_acc is not None:
+            h.val_accuracy.append(val_acc)
+        self.model.train()
+        return val_loss
+
+    def _early_stop(self, monitored: float) -> bool:
+        """Ask the early-stopping rule; when it says stop, restore the best parameters and say why."""
+        h, stopper = self.history, self.early_stopping
+        if stopper is None or not stopper.update(monitored, self.model.parameters()):
+            return False
+        h.best_epoch = self.epoch - (stopper.n_updates - 1 - stopper.best_epoch)  # the epoch of the best update
+        kept = ""
+        if stopper.restore_best and stopper.best_params is not None:
+            self.model.set_parameters(list(stopper.restore(self.model.parameters())))
+            kept = f"; the parameters of epoch {h.best_epoch} (loss {stopper.best_loss:.4g}) were restored"
+        h.stop_reason = "early_stopping"
+        h.message = f"early stopping after epoch {self.epoch}: no improvement for {stopper.patience} epochs{kept}"
+        return True
 
     def _stop_diverged(self, problem: divergence.Divergence | None) -> bool:
         h = self.history
