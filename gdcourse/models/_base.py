@@ -54,6 +54,18 @@ DIVERGENCE_HINT = (
 )
 
 
+def _epoch_batches(xp: Any, rs: np.random.RandomState, n: int, batch: int | None, X: Array) -> list[Array | None]:
+    """The row indices of one epoch's minibatches, on ``X``'s device: pieces of a permutation drawn from ``rs``.
+
+    ``[None]`` (all rows, nothing drawn) for full-batch descent.  ``rs`` is scikit-learn's
+    ``random_state`` generator, so the order follows scikit-learn's seeding conventions.
+    """
+    if batch is None:
+        return [None]
+    perm = xp.asarray(rs.permutation(n), device=device(X))
+    return [perm[i : min(i + batch, n)] for i in range(0, n, batch)]  # in-bounds (array API)
+
+
 @dataclass
 class FitHistory:
     r"""What happened during ``fit``, epoch by epoch (host NumPy arrays).
@@ -430,7 +442,6 @@ class LinearGDModel(BaseEstimator):
         plateau = getattr(getattr(opt, "lr", None), "observe", None)  # a ReduceOnPlateau schedule
         name = type(self).__name__
         smooth = self._curvature is not None
-        lookahead = getattr(opt, "needs_lookahead", False)
         curves: dict[str, list[float]] = {"train": [], "objective": [], "val": [], "grad_norm": [], "lr": []}
 
         def record(W: Array, b: Array) -> None:
@@ -453,21 +464,9 @@ class LinearGDModel(BaseEstimator):
         state = opt.init(params)
         stop_reason, message = "max_epochs", f"reached max_epochs={p['max_epochs']}"
         for epoch in range(1, p["max_epochs"] + 1):
-            if batch is None:
-                batches = [None]
-            else:
-                perm = xp.asarray(rs.permutation(n), device=device(X))
-                batches = [perm[i : min(i + batch, n)] for i in range(0, n, batch)]  # in-bounds (array API)
             curves["lr"].append(_lr_of(opt, state))
-            for idx in batches:
-                Xb = X if idx is None else xp.take(X, idx, axis=0)
-                Tb = T if idx is None else xp.take(T, idx, axis=0)
-                point = opt.lookahead(params, state) if lookahead else params  # Nesterov's look-ahead form
-                grads = self._gradients(xp, Xb, Tb, point[0], point[1] if self.fit_intercept else b, p)
-                eta = opt.lr_at(state.t) if prox else None
-                params, state = opt.step(params, grads, state)
-                if prox:
-                    params = [soft_threshold(params[0], eta * p["alpha1"]), *params[1:]]
+            for idx in _epoch_batches(xp, rs, n, batch, X):
+                params, state = self._step(xp, opt, p, params, state, X, T, b, idx, prox)
             W = params[0]
             if self.fit_intercept:
                 b = params[1]
@@ -500,21 +499,47 @@ class LinearGDModel(BaseEstimator):
                 )
                 break
         else:
-            unstable = divergence.warn_if_unstable(
-                obj0, curves["objective"][-1], step=p["max_epochs"], lr=curves["lr"][-1], unit="epoch",
-                hint=DIVERGENCE_HINT, stacklevel=3,
-            )
-            if unstable is None and smooth and self.tol is not None:
-                noise = " (minibatch gradients are noisy: decay lr or enlarge batch_size)" if batch else ""
-                warnings.warn(
-                    f"{name} did not converge in max_epochs={p['max_epochs']} epochs: the gradient norm is still "
-                    f"{curves['grad_norm'][-1]:.3g} > tol * {g0:.3g}{noise}; increase max_epochs, use a momentum "
-                    "optimizer, or standardise the features",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+            self._warn_unfinished(curves, p, obj0, g0, minibatches=batch is not None)
         best = stopper.best_epoch if stopper is not None else None
         return W, b, self._history(curves, stop_reason, message, best)
+
+    def _step(
+        self, xp: Any, opt: Any, p: dict[str, Any], params: list[Array], state: Any,
+        X: Array, T: Array, b: Array, idx: Array | None, prox: bool,
+    ) -> tuple[list[Array], Any]:
+        r"""One update on the rows ``idx`` (all when ``None``): :math:`\theta \leftarrow \theta - \eta\,\nabla J_B`.
+
+        With ``prox`` (L1 by proximal gradient descent) the step is followed by the soft-threshold
+        :math:`W \leftarrow \operatorname{sign}(W)\max(|W| - \eta\alpha_1, 0)`.
+        """
+        Xb = X if idx is None else xp.take(X, idx, axis=0)
+        Tb = T if idx is None else xp.take(T, idx, axis=0)
+        lookahead = getattr(opt, "needs_lookahead", False)
+        point = opt.lookahead(params, state) if lookahead else params  # Nesterov's look-ahead form
+        grads = self._gradients(xp, Xb, Tb, point[0], point[1] if self.fit_intercept else b, p)
+        eta = opt.lr_at(state.t) if prox else None
+        params, state = opt.step(params, grads, state)
+        if prox:
+            params = [soft_threshold(params[0], eta * p["alpha1"]), *params[1:]]
+        return params, state
+
+    def _warn_unfinished(
+        self, curves: dict[str, list[float]], p: dict[str, Any], obj0: float, g0: float, *, minibatches: bool
+    ) -> None:
+        """At ``max_epochs``: warn about a run that ended far above its start, else about one that did not converge."""
+        unstable = divergence.warn_if_unstable(
+            obj0, curves["objective"][-1], step=p["max_epochs"], lr=curves["lr"][-1], unit="epoch",
+            hint=DIVERGENCE_HINT, stacklevel=4,
+        )
+        if unstable is None and self._curvature is not None and self.tol is not None:
+            noise = " (minibatch gradients are noisy: decay lr or enlarge batch_size)" if minibatches else ""
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_epochs={p['max_epochs']} epochs: the gradient norm "
+                f"is still {curves['grad_norm'][-1]:.3g} > tol * {g0:.3g}{noise}; increase max_epochs, use a "
+                "momentum optimizer, or standardise the features",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def _stationarity(self, xp: Any, X: Array, S: Array, T: Array, W: Array, p: dict[str, Any]) -> float:
         r"""Norm of the (minimum-norm sub)gradient of :math:`J` on the full training set: 0 exactly at the minimum.
