@@ -111,6 +111,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--roster", metavar="CSV", help="class list (column 'student', else the first): report missing and unknown"
     )
+    parser.add_argument(
+        "--only", metavar="FILE", help="regrade this one file of the folder; every other result comes from the journal"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="write no class report (default: OUTPUT stem + .report.html/.md)"
+    )
+    parser.add_argument(
+        "--gradebook",
+        metavar="CSV",
+        help="add this run's column to a gradebook CSV for an LMS (rows: the roster's students; needs --roster)",
+    )
+    parser.add_argument("--assignment", metavar="NAME", help="the gradebook column (default: OUTPUT's file stem)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -145,6 +157,10 @@ def run(args: argparse.Namespace) -> int:
             hide=args.hide,
             roster=args.roster,
             quiet=args.quiet,
+            class_report=not args.no_report,
+            gradebook=args.gradebook,
+            assignment=args.assignment,
+            only=args.only,
         )
     except GradingError as err:
         print(f"gdcourse grade: {err}", file=sys.stderr)
@@ -169,6 +185,10 @@ def summary(report: Any) -> str:
         f"graded {len(report.entries)} rows{reused} in {report.seconds:.1f} s [{counts}], "
         f"isolation: {report.isolation} -> {report.csv}"
     ]
+    if report.class_report:
+        lines.append(f"class report: {report.class_report[0]}")
+    if report.gradebook is not None:
+        lines.append(f"gradebook: {report.gradebook}")
     if report.isolation != "sandboxed":
         lines.append(
             f"WARNING: workers were {report.isolation}: submissions could read and change what that user can "

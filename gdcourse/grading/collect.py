@@ -38,7 +38,16 @@ from pathlib import Path
 
 from gdcourse.grading import notebook_code as nbc
 
-__all__ = ["Submission", "cell_text", "feedback_file_name", "list_submissions", "read_roster", "read_submission"]
+__all__ = [
+    "ID_COLUMNS",
+    "Submission",
+    "cell_text",
+    "feedback_file_name",
+    "list_submissions",
+    "read_roster",
+    "read_roster_ids",
+    "read_submission",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -205,6 +214,40 @@ def read_submission(sub: Submission, max_bytes: int) -> bytes | None:
         sub.problem = f"the file is larger than {max_bytes // 2**20} MB"
         return None
     return b"".join(kept)
+
+
+ID_COLUMNS = ("student_id", "id", "sis_id", "sis user id", "email")
+"""Roster columns that hold a student's id for the gradebook, in order of preference."""
+
+
+def read_roster_ids(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """``(name, id)`` per student of a roster CSV, in file order.
+
+    The id comes from the roster's first column of :data:`ID_COLUMNS` (case ignored), else it is
+    the name itself.
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_roster`, and for a roster whose header names no ``student`` column while it has an
+        id column (which column is the name would be a guess).
+    """
+    names = read_roster(path)
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
+    header = [cell.strip().casefold() for cell in rows[0]]
+    id_column = next((header.index(c) for c in ID_COLUMNS if c in header), None)
+    if id_column is None:
+        return [(name, name) for name in names]
+    if "student" not in header:
+        raise ValueError(f"the roster {path} has an id column but no 'student' column naming the students")
+    name_column = header.index("student")
+    pairs = [
+        (_nfc(row[name_column].strip()), row[id_column].strip())
+        for row in rows[1:]
+        if len(row) > max(name_column, id_column) and row[name_column].strip()
+    ]
+    return [(name, sid or name) for name, sid in pairs]
 
 
 def read_roster(path: str | os.PathLike) -> list[str]:

@@ -25,12 +25,14 @@ from gdcourse.exercises.core import Exercise
 from gdcourse.grading import notebook_code as nbc
 from gdcourse.grading import options
 from gdcourse.grading.assess import GradingError, Plan, judge, make_plan, secret_digest
+from gdcourse.grading.class_report import render_html, render_markdown, summarize, write_gradebook
 from gdcourse.grading.collect import (
     Submission,
     cell_text,
     feedback_file_name,
     list_submissions,
     read_roster,
+    read_roster_ids,
     read_submission,
 )
 from gdcourse.grading.journal import Journal, JournalMismatch
@@ -70,6 +72,10 @@ class GradeReport:
         With a roster: its students without a submission, and submissions of students not on it.
     seconds : float
         Wall-clock time of the run.
+    class_report : list of Path
+        The class report's HTML and Markdown files (empty when not written).
+    gradebook : Path or None
+        The gradebook written, if any.
     """
 
     csv: Path
@@ -85,6 +91,8 @@ class GradeReport:
     missing: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    class_report: list[Path] = field(default_factory=list)
+    gradebook: Path | None = None
 
     @property
     def counts(self) -> Counter:
@@ -211,6 +219,10 @@ def grade(
     roster: str | os.PathLike | None = None,
     quiet: bool = False,
     warn: Callable[[str], None] | None = None,
+    class_report: bool = True,
+    gradebook: str | os.PathLike | None = None,
+    assignment: str | None = None,
+    only: str | None = None,
 ) -> GradeReport:
     """Grade every submission in ``submissions_dir`` and write the scores to ``output_csv``.
 
@@ -272,6 +284,19 @@ def grade(
         No progress bar (it is only shown on a terminal anyway).
     warn : callable, optional
         Receives warnings (default: printed to stderr).
+    class_report : bool
+        Also write the class report next to the CSV, ``<stem>.report.html`` and ``<stem>.report.md``
+        (:mod:`gdcourse.grading.class_report`: pass rates, most frequent diagnoses, score histogram,
+        roster problems).
+    gradebook : path, optional
+        Add (or replace) this run's column in a gradebook CSV for a learning-management system
+        (:func:`gdcourse.grading.class_report.write_gradebook`); needs ``roster`` (the student ids).
+    assignment : str, optional
+        The gradebook column's name (default: the CSV's file name without ``.csv``).
+    only : str, optional
+        Regrade only this file of the folder (e.g. ``"ana.ipynb"``, after a late or corrected submission)
+        and take every other result from the journal, which must hold all of them: the CSV, the report
+        and the gradebook are rewritten for the whole class.
 
     Returns
     -------
@@ -305,13 +330,25 @@ def grade(
     if feedback:
         default_feedback = csv_path.with_name(csv_path.stem + ".feedback")
         feedback_path = Path(feedback_dir).absolute() if feedback_dir else default_feedback
-    _check_outputs(submissions, csv_path, [journal_path], feedback_path)
+    report_paths = [csv_path.with_name(f"{csv_path.stem}.report.{ext}") for ext in ("html", "md")]
+    gradebook_path = Path(gradebook).absolute() if gradebook is not None else None
+    if gradebook_path is not None and roster is None:
+        raise GradingError("--gradebook needs --roster: the gradebook's rows are the roster's students and ids")
+    others = [journal_path, *(report_paths if class_report else []), *([gradebook_path] if gradebook_path else [])]
+    _check_outputs(submissions, csv_path, others, feedback_path)
+    if only is not None:
+        resume = True
+        if not journal_path.exists():
+            raise GradingError(f"--only regrades one file of a graded class: there is no journal at {journal_path}")
     try:
         class_list = read_roster(roster) if roster is not None else None
+        roster_ids = read_roster_ids(roster) if gradebook_path is not None else []
     except ValueError as err:
         raise GradingError(str(err)) from None
     settings = Settings(timeout=timeout, cell_timeout=cell_timeout, exercise_timeout=exercise_timeout)
     subs = list_submissions(submissions)
+    if only is not None and only not in {sub.file for sub in subs}:
+        raise GradingError(f"--only {only!r}: no such file in {submissions}")
     _read_all(subs, settings.max_notebook_bytes, jobs)
     registry = _registry(exercises)
     expected = _expected(registry, subs, notebooks, warn)
@@ -361,11 +398,18 @@ def grade(
     done: dict[str, dict[str, Any]] = {}
     pending = []
     for sub in subs:
-        previous = log.find(sub.file, sub.sha256) if resume else None
+        previous = log.find(sub.file, sub.sha256) if resume and sub.file != only else None
         if previous is not None:
             done[sub.file] = previous
         else:
             pending.append(sub)
+    if only is not None and [sub.file for sub in pending] != [only]:
+        log.close()
+        others_left = sorted(sub.file for sub in pending if sub.file != only)
+        raise GradingError(
+            f"--only {only!r}: the journal has no result for {', '.join(others_left[:5])}"
+            f"{' and more' if len(others_left) > 5 else ''} (new or changed files): grade the class with --resume"
+        )
     report.reused = len(done)
     progress = Progress(len(subs), enabled=not quiet)
     progress.update(len(done), Counter(e["status"] for e in done.values()))
@@ -390,6 +434,16 @@ def grade(
         log.close()
     report.entries = _class_rows(subs, done, class_list, plan, report)
     _write_outputs(report, plan)
+    if class_report:
+        report.class_report = report_paths
+        _write_class_report(report, plan, report_paths)
+    if gradebook_path is not None:
+        column = (assignment or csv_path.stem).strip()
+        try:
+            write_gradebook(gradebook_path, report.entries, roster_ids, column)
+        except (OSError, ValueError) as err:
+            raise GradingError(f"could not write the gradebook {gradebook_path}: {err}") from None
+        report.gradebook = gradebook_path
     report.seconds = time.monotonic() - started
     return report
 
@@ -444,6 +498,23 @@ def _class_rows(
         report.missing = sorted({name for name in class_list if name.casefold() not in submitted})
         rows += [_ungraded_row(plan, name, "absent", "no submission") for name in report.missing]
     return sorted(rows, key=lambda e: (e["student"], e["file"]))
+
+
+def _write_class_report(report: GradeReport, plan: Plan, paths: list[Path]) -> None:
+    """The class report, HTML and Markdown, next to the CSV (:mod:`gdcourse.grading.class_report`)."""
+    summary = summarize(
+        report.entries,
+        {ex.id: ex.title for ex in plan.exercises},
+        missing=report.missing,
+        unknown=report.unknown,
+        duplicates=report.duplicates,
+    )
+    title = f"Class report: {report.csv.stem}"
+    try:
+        write_atomic(paths[0], render_html(summary, title=title))
+        write_atomic(paths[1], render_markdown(summary))
+    except OSError as err:
+        raise GradingError(f"could not write the class report {paths[0]}: {err.strerror or err}") from None
 
 
 def _write_outputs(report: GradeReport, plan: Plan) -> None:
