@@ -143,7 +143,7 @@ def test_custom_optimizer_plugs_in():
         ({"lr": 0.0}, "lr must be a positive"),
         ({"lr": -1.0}, "lr must be a positive"),
         ({"lr": float("nan")}, "lr must be a positive"),
-        ({"lr": lambda t: 0.1 if t < 2 else 0.0}, "lr schedule .* returned 0.0 at step 2; expected a positive finite learning rate"),
+        ({"lr": lambda t: 0.1 if t < 2 else 0.0}, "lr schedule .* returned 0.0 at step 2; expected a positive finite"),
         ({}, "exactly one of lr"),
         ({"lr": 0.1, "optimizer": optim.gd(0.1)}, "exactly one of lr"),
         ({"lr": 0.1, "max_iter": -1}, "max_iter"),
