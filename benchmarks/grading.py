@@ -5,6 +5,10 @@ full-marks and the all-stubs paths run. Each submission is read and parsed in it
 runs in its own sandboxed worker, exactly as ``gdcourse grade`` does it. The figure is the *worker time per
 submission*: wall time x jobs / submissions.
 
+``--cluster N`` also grades the same submissions on a Dask ``LocalCluster`` of ``N`` single-threaded worker
+processes (``gdcourse grade --scheduler local:N``), right after the local run, and reports both throughputs
+(issue #20: ``--jobs 2`` vs the cluster on this machine). Writes ``results/grading_cluster.{json,md}``.
+
 ``--baseline DIR`` also runs this benchmark from another checkout of the project (for example
 ``git worktree add /tmp/base <commit>``) right before, on the same machine and the same submissions, and
 reports both: absolute seconds move with the machine and its load, the ratio of two runs side by side does
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="6 submissions")
     parser.add_argument("--baseline", type=Path, help="another checkout to measure side by side")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--cluster", type=int, default=0, help="also grade on a Dask LocalCluster of N workers")
     args = parser.parse_args()
     n = 6 if args.quick else args.submissions
     load_before = _common.load_average()
@@ -63,6 +68,12 @@ def main() -> None:
         report = grade(subs, Path(tmp) / "out" / "scores.csv", jobs=args.jobs, notebooks=["00"],
                        secret="benchmark", quiet=True)  # fmt: skip
         seconds = time.monotonic() - started
+        if args.cluster:
+            cluster_run = time.monotonic()
+            on_cluster = grade(subs, Path(tmp) / "out" / "cluster.csv", scheduler=f"local:{args.cluster}",
+                               notebooks=["00"], secret="benchmark", quiet=True)  # fmt: skip
+            cluster_seconds = time.monotonic() - cluster_run
+            same = (Path(tmp) / "out" / "cluster.csv").read_bytes() == (Path(tmp) / "out" / "scores.csv").read_bytes()
     load_after = _common.load_average()
     totals = sorted(e["total"] for e in report.entries)
     per_submission = seconds / n * args.jobs
@@ -84,6 +95,28 @@ def main() -> None:
             f"({baseline['per_submission_s']:.2f} s per submission); this checkout takes **{ratio:.2f}x** that.\n"
         )
     out = args.out or (_common.RESULTS / "quick" if args.quick else _common.RESULTS)
+    if args.cluster:
+        cluster_payload = {
+            "submissions": n, "local_jobs": args.jobs, "local_seconds": round(seconds, 2),
+            "cluster_workers": args.cluster, "cluster_seconds": round(cluster_seconds, 2),
+            "local_per_minute": round(60 * n / seconds, 1), "cluster_per_minute": round(60 * n / cluster_seconds, 1),
+            "same_csv": same, "isolation": on_cluster.isolation, "machine": payload["machine"],
+            "load_before": load_before, "load_after": _common.load_average(),
+        }  # fmt: skip
+        cluster_md = (
+            "# Bulk grading on a Dask LocalCluster vs --jobs\n\n"
+            + _common.machine_markdown(payload["machine"], load_before, cluster_payload["load_after"])
+            + f"\n{n} submissions of notebook 00 (half solved, half stubs), isolation {on_cluster.isolation}, "
+            "run one after the other on the same machine:\n\n"
+            "| how | seconds | submissions per minute |\n|---|---:|---:|\n"
+            f"| `--jobs {args.jobs}` (threads, one worker process each) | {seconds:.1f} | "
+            f"{cluster_payload['local_per_minute']} |\n"
+            f"| `--scheduler local:{args.cluster}` (Dask LocalCluster) | {cluster_seconds:.1f} | "
+            f"{cluster_payload['cluster_per_minute']} |\n\n"
+            f"Same CSV byte for byte: {'yes' if same else 'NO'}.\n"
+        )
+        _common.write_results("grading_cluster", cluster_payload, cluster_md, out)
+        print(cluster_md)
     _common.write_results("grading", payload, markdown, out)
     print(markdown)
 

@@ -112,6 +112,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--roster", metavar="CSV", help="class list (column 'student', else the first): report missing and unknown"
     )
     parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), or local:N for N local workers",
+    )
+    parser.add_argument(
         "--only", metavar="FILE", help="regrade this one file of the folder; every other result comes from the journal"
     )
     parser.add_argument(
@@ -161,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             gradebook=args.gradebook,
             assignment=args.assignment,
             only=args.only,
+            scheduler=args.scheduler,
         )
     except GradingError as err:
         print(f"gdcourse grade: {err}", file=sys.stderr)

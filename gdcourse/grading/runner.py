@@ -26,6 +26,7 @@ from gdcourse.grading import notebook_code as nbc
 from gdcourse.grading import options
 from gdcourse.grading.assess import GradingError, Plan, judge, make_plan, secret_digest
 from gdcourse.grading.class_report import render_html, render_markdown, summarize, write_gradebook
+from gdcourse.grading.cluster import SandboxConfig, check_scheduler, grade_on_cluster
 from gdcourse.grading.collect import (
     Submission,
     cell_text,
@@ -223,6 +224,7 @@ def grade(
     gradebook: str | os.PathLike | None = None,
     assignment: str | None = None,
     only: str | None = None,
+    scheduler: str | None = None,
 ) -> GradeReport:
     """Grade every submission in ``submissions_dir`` and write the scores to ``output_csv``.
 
@@ -293,6 +295,13 @@ def grade(
         (:func:`gdcourse.grading.class_report.write_gradebook`); needs ``roster`` (the student ids).
     assignment : str, optional
         The gradebook column's name (default: the CSV's file name without ``.csv``).
+    scheduler : str, optional
+        Hand the submissions to a Dask distributed cluster instead of ``jobs`` local threads:
+        a scheduler address (``"tcp://host:8786"``) or ``"local:N"`` for a ``LocalCluster`` of ``N``
+        single-threaded worker processes on this machine (:mod:`gdcourse.grading.cluster`).  Each
+        Dask worker grades with the same isolated worker process and limits as a local run; the
+        journal, resume and the atomic CSV stay here.  A submission whose Dask worker dies is graded
+        again elsewhere, and recorded once.
     only : str, optional
         Regrade only this file of the folder (e.g. ``"ana.ipynb"``, after a late or corrected submission)
         and take every other result from the journal, which must hold all of them: the CSV, the report
@@ -336,6 +345,8 @@ def grade(
         raise GradingError("--gradebook needs --roster: the gradebook's rows are the roster's students and ids")
     others = [journal_path, *(report_paths if class_report else []), *([gradebook_path] if gradebook_path else [])]
     _check_outputs(submissions, csv_path, others, feedback_path)
+    if scheduler is not None:
+        check_scheduler(scheduler)
     if only is not None:
         resume = True
         if not journal_path.exists():
@@ -413,21 +424,28 @@ def grade(
     report.reused = len(done)
     progress = Progress(len(subs), enabled=not quiet)
     progress.update(len(done), Counter(e["status"] for e in done.values()))
+    def record(entry: dict[str, Any]) -> None:
+        log.append(entry)
+        done[entry["file"]] = entry
+        report.graded += 1
+        progress.update(len(done), Counter(e["status"] for e in done.values()), cell_text(entry["file"]))
+
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_grade_safely, sub, plan, box, settings): sub for sub in pending}
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    entry = future.result()
-                    log.append(entry)
-                    done[entry["file"]] = entry
-                    report.graded += 1
-                    progress.update(len(done), Counter(e["status"] for e in done.values()), cell_text(entry["file"]))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                box.stop()
-                raise
+        if scheduler is not None:
+            config = SandboxConfig(sandbox, tuple(str(h) for h in box.hidden_paths), box.limits)
+            for entry in grade_on_cluster(scheduler, pending, plan, config, settings):
+                record(entry)
+        else:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(_grade_safely, sub, plan, box, settings): sub for sub in pending}
+                try:
+                    for future in concurrent.futures.as_completed(futures):
+                        record(future.result())
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    box.stop()
+                    raise
     finally:
         box.stop()
         progress.close()

@@ -256,6 +256,11 @@ class Sandbox:
                 )
 
     @property
+    def hidden_paths(self) -> list[str]:
+        """The folders this sandbox hides (its defaults, the grader's home and checkout, and ``hide``)."""
+        return sorted(str(p) for p in self._hidden)
+
+    @property
     def isolation(self) -> str:
         """How workers are isolated, as the CSV's ``isolation`` column and the run summary say it.
 
