@@ -18,7 +18,10 @@ history gets the same verdict and the same explanation wherever it was recorded:
 
 The rules of the decision, in the order they are tried (:math:`J_0` the first cost, "before" the
 finite costs before the break; *grew* means the last finite cost is more than 25% above the lowest
-one before it, :math:`J_{\text{last}} - J_{\min} > 0.25\,|J_{\min}|`):
+one before it, :math:`J_{\text{last}} - J_{\min} > 0.25\,|J_{\min}|`; for a history of 16 or more
+costs both sides are means over windows of :math:`w = \min(8, \lfloor n/8\rfloor)` costs and the rise
+must also clear three standard errors of the step-to-step noise, so that the noise of minibatch losses
+is not taken for growth: :func:`grew`):
 
 ===================================================================  =================  =======================
 what the history shows                                               cause              the message says
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +64,7 @@ __all__ = [
     "check_end",
     "check_options",
     "classify",
+    "grew",
     "nonfinite_summary",
     "optimizer_eps",
     "smallest_normal",
@@ -259,6 +264,37 @@ def _dtype_name(dtype: Any) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
+def grew(finite: Sequence[float]) -> tuple[float, float, int] | None:
+    r"""Whether a run of finite costs grew at its end: ``(lowest level, last level, window)``, else ``None``.
+
+    For fewer than 16 costs a level is one cost, and the last one grew when it is more than
+    :data:`RISE` above the lowest before it: :math:`J_{\text{last}} - J_{\min} > 0.25\,|J_{\min}|`.
+
+    For 16 or more (minibatch losses, which jump from step to step) a level is the mean of a window of
+    :math:`w = \min(8, \lfloor n/8\rfloor)` consecutive costs, and the last level must also clear the noise:
+    :math:`\bar J_{\text{last}} - \bar J_{\min} > \max(0.25\,|\bar J_{\min}|,\ 3\,\hat s\sqrt{2/w})`, with
+    :math:`\hat s` the step-to-step noise estimated from the differences of successive costs
+    (:math:`1.4826\,\mathrm{MAD}/\sqrt2`, robust to the jump that ends the run).  A noisy loss 25% above the
+    best one is noise; a run that blows up clears both bars by orders of magnitude.
+    """
+    n = len(finite)
+    window = 1 if n < 16 else min(8, n // 8)
+    if n < window + 1:
+        return None
+    values = np.asarray(finite, dtype=np.float64)
+    levels = np.convolve(values, np.ones(window) / window, mode="valid")  # means of consecutive windows
+    high, earlier = float(levels[-1]), levels[: len(levels) - window]
+    if earlier.size == 0:
+        return None
+    low = float(np.min(earlier))
+    bar = RISE * abs(low)
+    if window > 1:
+        steps = np.diff(values)
+        noise = 1.4826 * float(np.median(np.abs(steps - np.median(steps)))) / math.sqrt(2)
+        bar = max(bar, 3 * noise * math.sqrt(2 / window))
+    return (low, high, window) if high - low > bar else None
+
+
 def classify(
     losses: Any,
     params_finite: bool = True,
@@ -329,10 +365,13 @@ def classify(
             _LR_REASON,
             _LR_ADVICE,
         )
-    if len(finite) >= 2 and finite[-1] - min(finite[:-1]) > RISE * abs(min(finite[:-1])):
+    growth = grew(finite)
+    if growth is not None:
+        low, high, window = growth
+        averaged = f" (means over {window} {unit}s)" if window > 1 else ""
         return verdict(
             "learning_rate",
-            f"the cost grew from {min(finite[:-1]):.3g} to {finite[-1]:.3g} and then {broken}",
+            f"the cost grew from {low:.3g} to {high:.3g}{averaged} and then {broken}",
             _LR_REASON,
             _LR_ADVICE,
         )

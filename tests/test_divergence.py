@@ -375,3 +375,23 @@ def test_a_gradient_of_the_wrong_shape_is_refused_at_the_first_step():
     problem = LeastSquares(Xs, ys[:, 0])
     with pytest.raises(ValueError, match=r"grad returned shape \(3,\) for theta of shape \(2,\)"):
         sgd_run(problem, np.zeros(2), Xs, ys[:, 0], batch_size=5, lr=0.1, grad_batch=lambda t, xb, yb: np.ones(3))
+
+
+def test_minibatch_noise_is_not_taken_for_growth():
+    """Per-step minibatch losses jump ±50% around a falling trend; a NaN after them is numerical, not the lr.
+
+    Growth is judged on means over windows of 16+ costs (found by a learner exercise's recorded runs, where
+    a single noisy loss 25% above the best one made every NaN "the learning rate").
+    """
+    trapped = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        noisy = 0.3 * np.exp(-np.arange(60) / 40) * np.clip(1 + 0.5 * rng.standard_normal(60), 0.2, None)
+        trapped += noisy[-1] - min(noisy[:-1]) > 0.25 * min(noisy[:-1])  # single costs would say "grew"
+        verdict = divergence.classify([*noisy, math.nan])
+        assert verdict.cause == "numerical", (seed, verdict.message)
+    assert trapped >= 10
+    exploding = [0.3 * 1.3**k for k in range(30)] + [math.nan]
+    verdict = divergence.classify(exploding)
+    assert verdict.cause == "learning_rate" and "(means over 3 steps)" in verdict.message
+    assert divergence.grew([1.0, 0.9, 1.5]) == (0.9, 1.5, 1)  # short histories: single costs, as before
