@@ -689,3 +689,19 @@ def test_ipython_syntax_runs_in_the_worker(tmp_path):
     row = read_csv(tmp_path / "out" / "scores.csv")["magic"]
     assert row["status"] == "ok" and {i: float(row[i]) for i in IDS} == {"99.add": 2, "99.scale": 1, "99.answer": 1}
     assert done.entries[0]["cells"] == []  # no cell raised
+
+
+def test_a_stub_that_returns_ellipsis_is_not_answered_yet_in_graded_feedback(tmp_path):
+    """``return ...`` and ``answer = ...`` are the stubs' own form: feedback says what the self-check says."""
+    cells = _correct_with(
+        scale="def scale(x, k):\n    return ...\ncheck('99.scale', scale)",
+        answer="answer = ...\ncheck('99.answer', answer)",
+    )
+    write_submissions(tmp_path / "subs", {"stub": cells})
+    grade(
+        tmp_path / "subs", tmp_path / "out" / "scores.csv", exercises=REGISTRY, secret=SECRET, sandbox="none",
+        quiet=True, class_report=False, **FAST,
+    )  # fmt: skip
+    text = (tmp_path / "out" / "scores.feedback" / "stub.txt").read_text()
+    assert text.count(report.NOT_ANSWERED) == 2 and "raised an exception" not in text
+    assert report.safe_detail("raised NotAnswered: the answer is still `...`") == report.NOT_ANSWERED

@@ -112,7 +112,7 @@ def _failure(record: Mapping[str, Any]) -> str:
     if status in _FAILURE_WORDS:
         return _FAILURE_WORDS[status]
     detail = str(record.get("detail") or "wrong value")
-    return "stub: raised NotImplementedError" if detail == "raised NotImplementedError" else detail
+    return "not answered yet (a stub: raised NotImplementedError)" if detail == "raised NotImplementedError" else detail
 
 
 def _bin(fraction: float) -> int:

@@ -27,6 +27,7 @@ from gdcourse.grading.collect import cell_text
 __all__ = [
     "DIFFERENCES",
     "MAX_CELLS_LISTED",
+    "NOT_ANSWERED",
     "SHOWN_EXCEPTIONS",
     "format_points",
     "render_feedback",
@@ -70,12 +71,16 @@ _DIFFERENCES = [
     (re.compile(r"expected results for \d+ cases, got \d+"), "wrong number of results"),
     (re.compile(r"changed its inputs? .* in place"), "changed an input in place"),
     (re.compile(r"close to the expected value\b.*"), "close to the expected value"),
+    (re.compile(r"does not meet the requirement\b.*"), "does not meet the requirement"),
     (
         re.compile(r"(a complex number, expected a real one|complex numbers .*, expected real ones)"),
         "complex numbers, expected real ones",
     ),
 ]
-DIFFERENCES = (*(text for _, text in _DIFFERENCES), "wrong value")
+NOT_ANSWERED = "not answered yet (the answer is still `...`)"
+"""What feedback says of a stub that returns ``...``, in the self-check's words."""
+
+DIFFERENCES = (*(text for _, text in _DIFFERENCES), "wrong value", NOT_ANSWERED)
 """Every kind of difference feedback may name (besides "raised ...")."""
 
 _ITEM = re.compile(r"^(item \d+: )+")
@@ -88,6 +93,8 @@ def safe_error(text: str) -> str:
     of a hundred exception types, or name a class as they like, could spell data with them.
     """
     name = text.split(":", 1)[0].strip()
+    if name == "NotAnswered":  # the worker's word for an answer still `...` (a stub), as the self-check says
+        return NOT_ANSWERED
     return f"raised {name}" if name in SHOWN_EXCEPTIONS else "raised an exception"
 
 

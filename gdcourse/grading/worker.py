@@ -302,6 +302,9 @@ def _exercise(
                 if kind == "function" and index < len(wire):
                     before = (decode(wire[index]["args"], refs=True), decode(wire[index]["kwargs"], refs=True))
                 value = answer(*args, **kwargs) if kind == "function" else answer
+                if value is Ellipsis:  # the stub's `...`, as the self-check says: not answered yet
+                    outcomes.append({"error": "NotAnswered: the answer is still `...`"})
+                    continue
                 outcome: dict[str, Any] = {"value": encode(value)}
                 if before is not None:
                     mutated = [
