@@ -177,13 +177,14 @@ def make_student_notebook(nb: Any) -> nbformat.NotebookNode:
         If solution markers are unbalanced or a ``# SOLUTION`` line is not a whole statement.
     """
     source = nbformat.from_dict(copy.deepcopy(dict(nb)))
-    cells, used = [], set()
+    cells: list[Any] = []
+    used: set[str] = set()
     for index, cell in enumerate(source.get("cells", [])):
         if _is_instructor(cell):
             continue
         where = f"cell {index}"
         text = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
-        metadata = {k: cell["metadata"][k] for k in _CELL_METADATA if k in cell.get("metadata", {})}
+        metadata: dict[str, Any] = {k: cell["metadata"][k] for k in _CELL_METADATA if k in cell.get("metadata", {})}
         if not metadata.get("tags", True):
             del metadata["tags"]
         kind = cell.get("cell_type")
@@ -198,7 +199,7 @@ def make_student_notebook(nb: Any) -> nbformat.NotebookNode:
             new = nbformat.v4.new_raw_cell(text, metadata=metadata)
         new["id"] = _cell_id(cell, index, used)
         cells.append(new)
-    metadata: dict[str, Any] = {}
+    metadata = {}
     if "kernelspec" in source.get("metadata", {}):
         metadata["kernelspec"] = dict(source.metadata.kernelspec)
     info = source.get("metadata", {}).get("language_info") or {}

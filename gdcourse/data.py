@@ -46,6 +46,7 @@ __all__ = [
     "make_linear",
     "make_polynomial",
     "make_two_moons",
+    "cut_into_batches",
     "minibatch_indices",
     "polynomial_features",
     "standardize",
@@ -613,8 +614,20 @@ def minibatch_indices(
     if size >= n:
         return [np.arange(n, dtype=np.int64)]
     order = rng(seed).permutation(n) if shuffle else np.arange(n, dtype=np.int64)
-    stop = n - n % size if drop_last else n
-    return [order[start : start + size] for start in range(0, stop, size)]
+    return cut_into_batches(order, size, drop_last=drop_last)
+
+
+def cut_into_batches(order: Any, batch_size: int, *, drop_last: bool = False) -> list[Any]:
+    r"""Cut an epoch's visiting order :math:`\pi` into consecutive minibatches of :math:`B` indices.
+
+    :math:`\mathcal B_k = (\pi_{kB}, \dots, \pi_{\min((k+1)B, n) - 1})`: the last batch holds the left-over
+    indices, or is left out with ``drop_last``.  The one cutting rule of every loop of the course
+    (:func:`minibatch_indices`, :class:`gdcourse.train.Trainer`, the estimators of :mod:`gdcourse.models`,
+    whose order comes from scikit-learn's ``random_state``); ``order`` may live on any array library.
+    """
+    n = int(order.shape[0])
+    stop = n - n % batch_size if drop_last else n
+    return [order[start : min(start + batch_size, n)] for start in range(0, stop, batch_size)]
 
 
 def _check_pair(X: Any, y: Any) -> int:

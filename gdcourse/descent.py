@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -46,6 +46,8 @@ __all__ = [
 
 ScheduleFn = Callable[[int], float]
 """A learning-rate schedule as a plain function ``t -> eta_t`` (a :class:`gdcourse.schedules.Schedule` is one)."""
+
+_H = TypeVar("_H", bound="History")
 
 
 @dataclass
@@ -84,8 +86,8 @@ class History:
 
     @classmethod
     def from_records(
-        cls, path: list, losses: list, grad_norms: list, lrs: list | None = None, **fields: Any
-    ) -> History:
+        cls: type[_H], path: list, losses: list, grad_norms: list, lrs: list | None = None, **fields: Any
+    ) -> _H:
         """Build a history from the per-step lists a loop records (iterates on any backend).
 
         ``lrs=None`` records NaN for every update (rules without a single learning rate).
@@ -242,7 +244,11 @@ def minimize(
     tol_grad = _checks.optional_nonneg("tol_grad", tol_grad)
     tol_loss = _checks.optional_nonneg("tol_loss", tol_loss)
     divergence_factor = divergence.check_options(divergence_factor, on_divergence)
-    opt = optimizer if optimizer is not None else optim.gd(lr)
+    if optimizer is not None:
+        opt = optimizer
+    else:
+        assert lr is not None  # exactly one of lr and optimizer (checked above)
+        opt = optim.gd(lr)
     if label is None:
         label = f"GD η={lr:.3g}" if isinstance(lr, int | float) else getattr(opt, "name", type(opt).__name__)
 

@@ -258,7 +258,7 @@ def adam(
             theta = theta * decay if decoupled else theta
             m = b1 * m + one_b1 * g
             v = b2 * v + one_b2 * (g * g)
-            new = (m, v)
+            new: tuple[Any, ...] = (m, v)
             if amsgrad:
                 v_max = xp.maximum(v_max, v)
                 new, v = (m, v, v_max), v_max
@@ -384,7 +384,7 @@ def rmsprop(
             g = -g if maximize else g
             g = g + wd * theta if l2 else g
             v = al * v + one_al * (g * g)
-            new = (v,)
+            new: tuple[Any, ...] = (v,)
             if centered:
                 g_avg = al * g_avg + one_al * g
                 new = (v, g_avg)

@@ -217,7 +217,7 @@ def static_widgets(nb: Any) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
-        outputs = []
+        outputs: list[Any] = []
         for out in cell.get("outputs", []):
             view = out.get("data", {}).get(WIDGET_VIEW) if out.get("output_type") != "stream" else None
             outputs.extend(_still(view, states) if view else [out])

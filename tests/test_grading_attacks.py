@@ -269,7 +269,9 @@ def test_a_class_of_attacks_grades_to_the_expected_csv_and_resumes_byte_identica
     assert "\\u0301" in nfd_row["file"], "the two spellings of josé must look different"
     assert (tmp_path / "grades" / "06.csv").read_text() == "last assignment's grades\n"
     outputs = sorted(p.name for p in (tmp_path / "grades").iterdir())
-    assert outputs == ["06.csv", "07.csv", "07.csv.journal", "07.feedback"]  # 06's files untouched
+    assert outputs == ["06.csv", "07.csv", "07.csv.journal", "07.feedback", "07.report.html", "07.report.md"]
+    class_report = (tmp_path / "grades" / "07.report.html").read_text()  # the instructor's page of a hostile class
+    assert "<script" not in class_report.lower() and "Leak_" not in class_report and "onerror" not in class_report
 
     # feedback carries no channel: the fixed vocabulary, at most three failing cells, no exit status
     feedback = folder_bytes(tmp_path / "grades" / "07.feedback")

@@ -102,7 +102,7 @@ class Tensor:
         self.xp = xp
         if requires_grad and not self.xp.isdtype(data.dtype, "real floating"):
             raise TypeError(f"only floating tensors can require a gradient, got dtype {data.dtype}")
-        self.data = data
+        self.data: Array = data
         self.grad: Array | None = None
         self.requires_grad = bool(requires_grad)
         self.op = ""

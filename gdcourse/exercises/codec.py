@@ -31,7 +31,7 @@ import importlib
 import json
 import math
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -66,7 +66,7 @@ def _float(x: float) -> Any:
     return {"__float__": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
 
 
-def _is_gdcourse_module(name: Any) -> bool:
+def _is_gdcourse_module(name: Any) -> TypeGuard[str]:
     return isinstance(name, str) and (name == "gdcourse" or name.startswith("gdcourse."))
 
 

@@ -22,6 +22,12 @@ Answer forms by ``kind``:
     value (so nothing is computed at import time).
 ``"choice"``
     the learner picks one key of ``choices`` (a string, compared case-insensitively).
+
+An *experiment* exercise is a function exercise with a ``requirement``: the learner's
+function runs an experiment (tunes a learning rate, trains a model, measures noise)
+and its result is judged by what it achieves on each hidden case, not by equality
+with the reference, because many answers can be right.  The reference is then one
+answer that works; planted mistakes are still recognised by their values.
 """
 
 from __future__ import annotations
@@ -50,10 +56,12 @@ __all__ = [
     "Exercise",
     "Mistake",
     "Outcome",
+    "REQUIREMENT_NOT_MET",
     "Verdict",
     "compare_values",
     "is_real_number",
     "mutation_diagnosis",
+    "real_scalar",
 ]
 
 Kind = Literal["function", "value", "choice"]
@@ -65,11 +73,15 @@ class Case:
 
     ``label`` describes the case without giving its numbers away (shown in graded
     feedback, where inputs come from hidden seeds), e.g. ``"ill-conditioned bowl"``.
+    ``key`` is what only the judge may know about the case, for an experiment's
+    ``requirement`` (held-out labels, the problem's true minimum): it is never passed
+    to the answer and never sent to a grading worker.
     """
 
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     label: str = ""
+    key: Any = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,26 @@ def is_real_number(x: Any) -> bool:
     return isinstance(x, numbers.Real | np.number) or hasattr(type(x), "__float__")
 
 
+def real_scalar(x: Any) -> float | None:
+    """``x`` as a Python ``float`` when it is one real number, else ``None`` (for experiment requirements).
+
+    Real numbers of any type count (:func:`is_real_number`), and so do NumPy scalars and
+    0-d arrays of any backend holding a real number; booleans, strings, complex numbers
+    and arrays with a shape do not.
+    """
+    if _is_array(x) and getattr(x, "shape", None) == ():
+        try:
+            x = np.asarray(to_numpy(x)).item()
+        except Exception:  # noqa: BLE001 - a fake array whose conversion fails is not a number
+            return None
+    if not is_real_number(x):
+        return None
+    try:
+        return float(x)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _host(x: Any) -> np.ndarray:
     """``x`` as a NumPy array: arrays of any backend, bools, and real numbers of any type (through ``float``)."""
     if _is_array(x) or _is_bool(x) or isinstance(x, int | float | np.number):
@@ -223,7 +255,9 @@ def compare_values(
         return None if same else f"expected {bool(expected)!r}, got {_short(got)}"
     if isinstance(expected, str) or expected is None:
         same = isinstance(got, type(expected)) and (
-            got.strip().lower() == expected.strip().lower() if isinstance(expected, str) else got == expected
+            got.strip().lower() == expected.strip().lower()
+            if isinstance(expected, str) and isinstance(got, str)  # got is a str when expected is one
+            else got == expected
         )
         return None if same else f"expected {expected!r}, got {_short(got)}"
     if not (is_real_number(expected) or _is_array(expected)):
@@ -294,6 +328,11 @@ def _near_miss(expected: Any, got: Any, digits: int | None) -> bool:
         if np.allclose(g, rounded, rtol=1e-12, atol=0.0):
             return True
     return False
+
+
+REQUIREMENT_NOT_MET = "does not meet the requirement"
+"""How a failed experiment case's detail starts (``"does not meet the requirement: <why>"``); graded feedback
+shows only these words, since the reason may name hidden inputs."""
 
 
 MUTATION_DIAGNOSIS = (
@@ -406,6 +445,15 @@ class Exercise:
         course's rule: no in-place mutation of the caller's arrays), and an answer that
         does fails even when its values are right, unless the reference changes the same
         inputs.  No catalog exercise allows it.
+    requirement : callable, optional
+        For experiment exercises (function kind only): ``(case, value) -> str | None``,
+        ``None`` when the learner's ``value`` on ``case`` achieves what the exercise asks,
+        else why not, in words a learner can act on ("with η = 0.93 the loss after 40
+        steps is 1.3e+05, above the target 1e-03").  It replaces the comparison with the
+        reference and ``alternatives``; it runs in the judge's process on the value the
+        answer returned, so it must accept any value (a string, None, an array of the
+        wrong shape) and say what was expected.  ``rtol``/``atol`` then only serve to
+        recognise planted mistakes.
     """
 
     id: str
@@ -425,6 +473,7 @@ class Exercise:
     public_seed: int = 0
     digits: int | None = None
     allows_mutation: bool = False
+    requirement: Callable[[Case, Any], str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("function", "value", "choice"):
@@ -437,12 +486,15 @@ class Exercise:
             raise ValueError(f"exercise {self.id!r}: a function exercise needs make_cases")
         if self.kind == "choice" and (not self.choices or self.reference not in self.choices):
             raise ValueError(f"exercise {self.id!r}: reference must be one of the choices")
+        if self.requirement is not None and (self.kind != "function" or self.alternatives):
+            raise ValueError(f"exercise {self.id!r}: a requirement is for function exercises without alternatives")
 
     def cases(self, seed: int | None = None) -> list[Case]:
         """The test cases for ``seed`` (the public seed when ``None``)."""
         if self.kind != "function":
             return [Case(label="your answer")]
         seed = self.public_seed if seed is None else seed
+        assert self.make_cases is not None  # __post_init__: a function exercise has make_cases
         return list(self.make_cases(np.random.default_rng(seed)))
 
     def case(self, k: int) -> Case:
@@ -539,14 +591,33 @@ class Exercise:
             return ()
         return tuple(m for m in got.mutated if m not in expected.mutated)
 
-    def _mismatch(self, expected: Outcome, got: Outcome, case: Case, *, mutation: bool = True) -> str | None:
+    def _unmet(self, case: Case, value: Any) -> str | None:
+        """The requirement's verdict on ``value``, worded as a detail; a requirement that raises is a bug here."""
+        assert self.requirement is not None  # _mismatch asks only an exercise with a requirement
+        try:
+            why = self.requirement(case, value)
+        except Exception as err:  # noqa: BLE001 - name the exercise whose requirement broke
+            raise RuntimeError(f"requirement of {self.id!r} failed on {type(value).__name__}: {err}") from err
+        return None if why is None else f"{REQUIREMENT_NOT_MET}: {why}"
+
+    def _mismatch(
+        self, expected: Outcome, got: Outcome, case: Case, *, mutation: bool = True, required: bool = False
+    ) -> str | None:
         if expected.error is not None:
             raise RuntimeError(f"reference of {self.id!r} failed: {expected.error}")
         if got.error is not None:
             return f"raised {got.error}"
-        problem = compare_values(
-            expected.value, got.value, rtol=self.rtol, atol=self.atol, check_dtype=self.check_dtype, digits=self.digits
-        )
+        if required and self.requirement is not None:
+            problem = self._unmet(case, got.value)
+        else:
+            problem = compare_values(
+                expected.value,
+                got.value,
+                rtol=self.rtol,
+                atol=self.atol,
+                check_dtype=self.check_dtype,
+                digits=self.digits,
+            )
         if problem and self.kind == "value" and _near_miss(expected.value, got.value, self.digits):
             if self.digits:
                 return f"close to the expected value — give at least {self.digits} significant digits (rounded)"
@@ -560,12 +631,20 @@ class Exercise:
         return None
 
     def _first_failure(
-        self, expected: list[Outcome], got: list[Outcome], cases: Sequence[Case], *, mutation: bool = True
+        self,
+        expected: list[Outcome],
+        got: list[Outcome],
+        cases: Sequence[Case],
+        *,
+        mutation: bool = True,
+        required: bool = False,
     ) -> tuple[int, str] | None:
+        """The first case where ``got`` differs from ``expected`` (by the requirement, when ``required``)."""
         if len(got) != len(expected):
             return 0, f"expected results for {len(expected)} cases, got {len(got)}"
         for i, (e, g) in enumerate(zip(expected, got, strict=True)):
-            problem = self._mismatch(e, g, cases[i] if i < len(cases) else Case(), mutation=mutation)
+            case = cases[i] if i < len(cases) else Case()
+            problem = self._mismatch(e, g, case, mutation=mutation, required=required)
             if problem:
                 return i, problem
         return None
@@ -574,11 +653,13 @@ class Exercise:
         """Judge the outcomes ``got`` of an answer on ``cases`` against the reference.
 
         Passes when every case matches the reference or every case matches one of
-        the ``alternatives``, without changing an input the reference leaves alone
-        (unless ``allows_mutation``).  Otherwise the verdict names the first failing case
+        the ``alternatives`` (for an experiment exercise: meets the ``requirement``),
+        without changing an input the reference leaves alone (unless
+        ``allows_mutation``).  Otherwise the verdict names the first failing case
         and, when the outcomes match a known mistake on every case (values only: a mistake
         is recognised whether or not the answer also changed its inputs), its diagnosis;
-        else, when the answer changed an input, :data:`MUTATION_DIAGNOSIS`; else what
+        else, when the answer changed an input, :data:`MUTATION_DIAGNOSIS`; else, for an
+        experiment, the requirement's reason; else what
         :func:`gdcourse.exercises.diagnosis.describe_difference` recognises in the first
         failing case (a computed relation: "twice the expected value", "the transpose"...).
         Runs the reference (and mistakes) in this process: call it in the judge,
@@ -586,7 +667,7 @@ class Exercise:
         """
         got = list(got)
         expected = self.outcomes(self.planted(self.reference), cases)
-        failure = self._first_failure(expected, got, cases)
+        failure = self._first_failure(expected, got, cases, required=True)
         if failure is not None:
             for alternative in self.alternatives:
                 if self._first_failure(self.outcomes(self.planted(alternative), cases), got, cases) is None:
@@ -606,9 +687,15 @@ class Exercise:
         case = cases[index] if index < len(cases) else Case()
         shown = got[index] if index < len(got) else Outcome(error="no result")
         # A computed relation ("twice the expected value") would hand a value exercise's answer over: functions only.
+        # An experiment's own reason ("the run diverges, so η is too large") is its computed diagnosis.
+        prefix = f"{REQUIREMENT_NOT_MET}: "
+        if diagnosis is None and self.requirement is not None and detail.startswith(prefix):
+            diagnosis = detail[len(prefix) :]
+        # An experiment's reference is one answer of many: a relation to it would mislead.
         if (
             diagnosis is None
             and self.kind == "function"
+            and self.requirement is None
             and index < len(expected)
             and expected[index].error is None
             and shown.error is None

@@ -350,10 +350,11 @@ def _describe_sequence(expected: tuple | list, got: Any, inputs: _Inputs, depth:
 def _reordered_entries(expected: tuple | list, got: tuple | list) -> str | None:
     """Items of the expected sizes holding, all together, the expected entries in another order."""
     parts = [(_as_number_array(e), _as_number_array(g)) for e, g in zip(expected, got, strict=True)]
-    if any(e is None or g is None or e.shape != g.shape for e, g in parts):
+    numbers = [(e, g) for e, g in parts if e is not None and g is not None]
+    if len(numbers) != len(parts) or any(e.shape != g.shape for e, g in numbers):
         return None
-    mine = np.concatenate([g.astype(np.float64).ravel() for _, g in parts])
-    theirs = np.concatenate([e.astype(np.float64).ravel() for e, _ in parts])
+    mine = np.concatenate([g.astype(np.float64).ravel() for _, g in numbers])
+    theirs = np.concatenate([e.astype(np.float64).ravel() for e, _ in numbers])
     if mine.size < 3 or not np.all(np.isfinite(mine)) or not _close(np.sort(mine), np.sort(theirs), _RTOL):
         return None
     return (
@@ -365,9 +366,10 @@ def _reordered_entries(expected: tuple | list, got: tuple | list) -> str | None:
 def _concatenated(expected: tuple | list, g: np.ndarray) -> bool:
     """Whether the flat array ``g`` is the numeric items of ``expected``, flattened and joined in order."""
     parts = [_as_number_array(item) for item in expected]
-    if any(part is None for part in parts) or sum(part.size for part in parts) != g.size:
+    numbers = [part for part in parts if part is not None]
+    if len(numbers) != len(parts) or sum(part.size for part in numbers) != g.size:
         return False
-    joined = np.concatenate([part.astype(np.float64).ravel() for part in parts])
+    joined = np.concatenate([part.astype(np.float64).ravel() for part in numbers])
     return _same_numbers(joined, g)
 
 

@@ -26,13 +26,21 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from gdcourse.backend import to_numpy
 from gdcourse.exercises import codec
-from gdcourse.exercises.core import MUTATION_DIAGNOSIS, Case, Exercise, Outcome, Verdict, mutation_diagnosis
+from gdcourse.exercises.core import (
+    MUTATION_DIAGNOSIS,
+    REQUIREMENT_NOT_MET,
+    Case,
+    Exercise,
+    Outcome,
+    Verdict,
+    mutation_diagnosis,
+)
 from gdcourse.exercises.timelimit import CHECK_SECONDS_PER_CASE
 
 __all__ = ["Feedback", "evaluate", "format_value", "problem"]
@@ -40,6 +48,12 @@ __all__ = ["Feedback", "evaluate", "format_value", "problem"]
 WIDTH = 100
 _ADDRESS = re.compile(r"\s+at 0x[0-9A-Fa-f]+")
 _HEX = re.compile(r"0x[0-9A-Fa-f]{6,}")
+
+
+class _Points(TypedDict):
+    """The keyword arguments ``**pts`` passes to :func:`problem`."""
+
+    max_points: float
 
 
 @dataclass(frozen=True, repr=False)
@@ -167,7 +181,7 @@ def _option_meant(exercise: Exercise, answer: str) -> str | None:
 
 def _precheck(exercise: Exercise, answer: Any) -> Feedback | None:
     """Messages for answers that are not answers yet (``...``, ``None``, a value for a function...)."""
-    pts = {"max_points": exercise.points}
+    pts = _Points(max_points=exercise.points)
     eid, name = exercise.id, _short_name(exercise.id)
     if answer is Ellipsis:
         return problem(eid, "not answered yet — replace `...` with your answer, run that cell, then this one.", **pts)
@@ -260,7 +274,8 @@ def _kind(x: Any) -> str:
     """A word for the kind of input ``x`` is, for the diagnosis of a changed input."""
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return "array"
-    return {list: "list", dict: "dict", tuple: "tuple"}.get(type(x), "value")
+    kinds: dict[type, str] = {list: "list", dict: "dict", tuple: "tuple"}
+    return kinds.get(type(x), "value")
 
 
 def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: list[Outcome]) -> str:
@@ -282,7 +297,10 @@ def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: li
         shown += [f"{k}={format_value(v)}" for k, v in case.kwargs.items()]
         lines.append(f"  {'inputs:':<11}" + ", ".join(shown))
         expected = exercise.outcomes(exercise.planted(exercise.reference), [case])[0]
-        lines.append(f"  {'expected:':<11}" + format_value(expected.value))
+        if exercise.requirement is None:
+            lines.append(f"  {'expected:':<11}" + format_value(expected.value))
+        else:  # an experiment: many answers are right, the reference is one of them
+            lines.append(f"  {'works:':<11}" + format_value(expected.value) + " (one answer of many)")
         if got.error and got.error.startswith(_UNSUPPORTED):
             lines.append(_wrap("got:", f"a value the checker cannot compare — {got.error[len(_UNSUPPORTED) :]}"))
         elif got.error:
@@ -290,7 +308,9 @@ def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: li
         else:
             lines.append(f"  {'got:':<11}{format_value(got.value)}")
         if not got.error and verdict.detail:
-            lines.append(_wrap("problem:", verdict.detail))
+            # an experiment's reason is shown once, as the diagnosis
+            unmet = exercise.requirement is not None and verdict.detail.startswith(REQUIREMENT_NOT_MET)
+            lines.append(_wrap("problem:", REQUIREMENT_NOT_MET if unmet else verdict.detail))
     else:
         lines.append(f"✘ {eid}: not correct — {_points(verdict)}")
         answer = got.value
@@ -343,11 +363,12 @@ def _stub(exercise: Exercise, answer: Any, outcomes: list[Outcome]) -> Feedback 
     first when it is one of this notebook's), every case returning ``...`` (a stub
     ``return ...``), or an empty body returning ``None``.
     """
-    eid, name, pts = exercise.id, _short_name(exercise.id), {"max_points": exercise.points}
+    eid, name, pts = exercise.id, _short_name(exercise.id), _Points(max_points=exercise.points)
     write = "Replace `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run that cell, then this one."
     stub = next((o for o in outcomes if (o.error or "").startswith("NotImplementedError") and o.raised_in), None)
     if stub is not None:
         raised = stub.raised_in
+        assert raised is not None  # stub was chosen for its raised_in
         own = raised in (name, getattr(answer, "__name__", None)) or raised == "<lambda>"
         if own:
             return problem(

@@ -159,10 +159,10 @@ def _cell_magic_call(python: str) -> tuple[str, str, str] | None:
         return None
     if call.func.attr != "run_cell_magic" or call.keywords:
         return None
-    values = [a.value if isinstance(a, ast.Constant) else None for a in call.args]
-    if not all(isinstance(v, str) for v in values):
+    name, line, body = (a.value if isinstance(a, ast.Constant) else None for a in call.args)
+    if not (isinstance(name, str) and isinstance(line, str) and isinstance(body, str)):
         return None
-    return values[0], values[1], values[2]
+    return name, line, body
 
 
 def _indentable(code: str) -> bool:
@@ -354,7 +354,8 @@ class _CellCapture:
         if swallowed and self._captured._stdout is not None:  # IPython shows the traceback in the captured output
             self._captured._stdout.write("".join(traceback.format_exception_only(kind, err)))
         if self._silenced:
-            self._namespace.pop(self._name, None)
+            if self._name is not None:  # the namespace has only str keys: popping None did nothing
+                self._namespace.pop(self._name, None)
         elif self._name:
             self._namespace[self._name] = self._captured
         return swallowed
@@ -431,6 +432,7 @@ def _options(line: str, spec: str) -> tuple[dict[str, str], str]:
     rest = line.lstrip()
     while rest.startswith("-") and not rest.startswith("--"):
         word = re.match(r"-(\S*)\s*", rest)
+        assert word is not None  # rest starts with "-"
         after = rest[word.end() :]
         letters, found, i = word.group(1), {}, 0
         while i < len(letters):
@@ -479,8 +481,9 @@ class Shell:
         """Run ``source`` (IPython syntax allowed) in the namespace; the value of a final expression, else ``None``."""
         tree = ast.parse(to_python(source), filename)
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+        if tree.body and isinstance(final := tree.body[-1], ast.Expr):
+            tree.body.pop()
+            last = ast.Expression(final.value)
         if tree.body:
             exec(compile(tree, filename, "exec"), self.namespace, local_ns)
         if last is not None:
@@ -562,10 +565,12 @@ class Shell:
         stmt_body = ast.parse(to_python(stmt), "<magic-timeit-stmt>").body or [ast.Pass()]
         template = ast.parse("def inner(_timer):\n    _t0 = _timer()\n    return _timer() - _t0\n")
         inner = template.body[0]
+        assert isinstance(inner, ast.FunctionDef)  # the template is one def
         inner.body = [*setup_body, inner.body[0], *stmt_body, inner.body[1]]
         code = compile(ast.fix_missing_locations(template), "<magic-timeit>", "exec")
         compile_time = time.perf_counter() - start
-        glob, scope = self.namespace, {}
+        glob = self.namespace
+        scope: dict[str, Any] = {}
         shadowed = {}
         if cell is None and local_ns is not None and local_ns is not glob:  # as IPython: the caller's locals
             shadowed = {k: glob[k] for k in local_ns if k in glob}

@@ -179,7 +179,7 @@ def _parsed_cells(code: NotebookCode) -> list[tuple[int, ast.Module]]:
 def find_aliases(code: NotebookCode) -> Aliases:
     """The names the notebook imports the API under, besides ``check``/``hint``/``solution`` themselves."""
     functions = {name: name for name in _NOTEBOOK_API}
-    modules = set()
+    modules: set[str] = set()
     for _, tree in _parsed_cells(code):
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module == "gdcourse.exercises":
@@ -204,7 +204,7 @@ def _api_name(call: ast.Call, aliases: Aliases) -> str | None:
 
 
 def _check_arguments(call: ast.Call) -> tuple[ast.expr, ast.expr] | None:
-    args = list(call.args)
+    args: list[ast.expr | None] = list(call.args)
     keywords = {k.arg: k.value for k in call.keywords if k.arg is not None}
     if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
         return None
@@ -215,7 +215,7 @@ def _check_arguments(call: ast.Call) -> tuple[ast.expr, ast.expr] | None:
     return args[0], args[1]
 
 
-def _site(cell: int, node: ast.AST) -> str:
+def _site(cell: int, node: ast.expr) -> str:
     return f"{cell}:{node.lineno}:{node.col_offset}"
 
 

@@ -21,7 +21,7 @@ def problem(name: str, value: object) -> str | None:
     """What is wrong with ``value`` for the option ``name`` (``"timeout"``, ``"jobs"``...), or ``None``."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
     if name in COUNTS:
-        if ok and float(value).is_integer() and value >= MINIMUM[name]:
+        if ok and isinstance(value, int | float) and float(value).is_integer() and value >= MINIMUM[name]:
             return None
         return f"expected a whole number >= {MINIMUM[name]}, got {value!r}"
     return None if ok else f"expected a positive number of seconds, got {value!r}"

@@ -353,7 +353,7 @@ def grade(
             raise GradingError(f"--only regrades one file of a graded class: there is no journal at {journal_path}")
     try:
         class_list = read_roster(roster) if roster is not None else None
-        roster_ids = read_roster_ids(roster) if gradebook_path is not None else []
+        roster_ids = read_roster_ids(roster) if gradebook_path is not None and roster is not None else []
     except ValueError as err:
         raise GradingError(str(err)) from None
     settings = Settings(timeout=timeout, cell_timeout=cell_timeout, exercise_timeout=exercise_timeout)

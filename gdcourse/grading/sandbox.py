@@ -49,6 +49,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, cast
 
 import gdcourse
 
@@ -150,7 +151,9 @@ def _resolved(paths: Iterable[str | os.PathLike]) -> set[Path]:
 
 def _needed_paths() -> set[Path]:
     """What the worker must see: the Python installation, site-packages and the gdcourse package."""
-    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)]
+    paths: list[str | Path] = [
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)
+    ]
     paths.append(os.path.realpath(sys.executable))
     paths.append(Path(gdcourse.__file__).resolve().parent)
     with contextlib.suppress(AttributeError):
@@ -225,7 +228,7 @@ class Sandbox:
         self._stopped = False
         # As root, bubblewrap keeps a few capabilities so the worker can become nobody (and then has none).
         self._drop_to = _NOBODY if os.geteuid() == 0 else None
-        problem = "the sandbox was turned off (sandbox='none')"
+        problem: str | None = "the sandbox was turned off (sandbox='none')"
         if mode != "none":
             problem = None if bwrap_works() else "bubblewrap (bwrap) is not installed or cannot create a sandbox here"
             if problem is None:
@@ -291,7 +294,7 @@ class Sandbox:
         return sorted((Path(home) / _FONT_CACHE).glob("fontlist-*.json"))
 
     def _probe(self, command: list[str], user: int | None = None) -> str | None:
-        extra = {} if user is None else {"user": user, "group": user, "extra_groups": []}
+        extra: dict[str, Any] = {} if user is None else {"user": user, "group": user, "extra_groups": []}
         try:
             with tempfile.TemporaryDirectory(prefix="gdcourse-probe-") as home:
                 if user is not None:
@@ -460,14 +463,17 @@ class WorkerProcess:
         self._buffer = b""
         self._received = 0
         self._stderr = b""
-        self._open = {popen.stdout, popen.stderr}
+        assert popen.stdout is not None and popen.stderr is not None  # Sandbox.start opens all three pipes
+        self._open: set[IO[bytes]] = {popen.stdout, popen.stderr}
         self._killed = False
         threading.Thread(target=self._feed, args=(request,), daemon=True).start()
 
     def _feed(self, request: bytes) -> None:
+        stdin = self.popen.stdin
+        assert stdin is not None  # a pipe (Sandbox.start)
         try:
-            self.popen.stdin.write(request)
-            self.popen.stdin.close()
+            stdin.write(request)
+            stdin.close()
         except (OSError, ValueError):
             pass
 
@@ -499,7 +505,7 @@ class WorkerProcess:
                 if remaining <= 0:
                     return [], "timeout"
                 for key, _ in selector.select(remaining):
-                    stream = key.fileobj
+                    stream = cast(IO[bytes], key.fileobj)  # one of self._open, registered above
                     chunk = os.read(stream.fileno(), 1 << 16)
                     if not chunk:
                         selector.unregister(stream)
@@ -529,6 +535,7 @@ class WorkerProcess:
                 self.popen.kill()
             _kill_stragglers(self.token, self.popen.pid)
             for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
+                assert stream is not None  # all three are pipes (Sandbox.start)
                 with contextlib.suppress(OSError, ValueError):
                     stream.close()
             if self._workdir is not None:

@@ -60,6 +60,7 @@ def _run_attempt(
 ) -> _Attempt:
     """One worker run on the remaining exercises ``specs``; stops at the first abnormal end."""
     nonce = new_nonce()
+    assert sub.code is not None  # grade_submission runs a worker only for a notebook it could read
     request = {
         "nonce": nonce,
         "cells": sub.code.cells,
@@ -140,8 +141,8 @@ def grade_submission(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Se
         records = {ex.id: judge(ex, plan.cases[ex.id], None, "invalid") for ex in plan.exercises}
         notes.append(sub.problem or "invalid file")
     else:
-        for index, message in sub.code.syntax_errors.items():
-            cells[index] = f"SyntaxError, {message}"
+        for index, error in sub.code.syntax_errors.items():
+            cells[index] = f"SyntaxError, {error}"
         checks = sub.checks or {}
         by_id = {ex.id: ex for ex in plan.exercises}
         remaining = list(plan.ids)

@@ -66,6 +66,7 @@ def _load_codec() -> types.ModuleType:
     """
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exercises", "codec.py")
     spec = importlib.util.spec_from_file_location("_gdcourse_grading_codec", path)
+    assert spec is not None and spec.loader is not None  # a .py file: the source loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -287,6 +288,7 @@ def _exercise(
             state, answer = captures[key]
             failure = answer if state == "error" else None
         else:
+            assert expression is not None  # source == "expression": the spec has one
             try:
                 answer, failure = eval(expression, namespace), None
             except _Timeout:

@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from gdcourse import divergence, optim
 from gdcourse.backend import array_namespace, dtype_of, to_numpy
-from gdcourse.data import train_val_split
+from gdcourse.data import cut_into_batches, train_val_split
 from gdcourse.descent import DivergenceError
 from gdcourse.regularization import EarlyStopping, penalty_strengths, soft_threshold
 
@@ -62,8 +62,7 @@ def _epoch_batches(xp: Any, rs: np.random.RandomState, n: int, batch: int | None
     """
     if batch is None:
         return [None]
-    perm = xp.asarray(rs.permutation(n), device=device(X))
-    return [perm[i : min(i + batch, n)] for i in range(0, n, batch)]  # in-bounds (array API)
+    return cut_into_batches(xp.asarray(rs.permutation(n), device=device(X)), batch)
 
 
 @dataclass
@@ -286,7 +285,7 @@ class LinearGDModel(BaseEstimator):
     def _store_coef(self, W: np.ndarray, b: np.ndarray) -> None:
         """Set ``coef_`` and ``intercept_`` from host ``W`` (p, k) and ``b`` (k,)."""
         self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = b
+        self.intercept_: np.ndarray | float = b  # LinearRegression stores a float
 
     # -- hyperparameters -------------------------------------------------------------------------
 
@@ -294,19 +293,26 @@ class LinearGDModel(BaseEstimator):
         p: dict[str, Any] = {}
         p["alpha1"], p["alpha2"] = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         lr = self.lr
+        # The ignores below: typeshed's numbers.Real declares only < and <=, while every real number type
+        # (int, float, Fraction, NumPy and SymPy numbers...) also has > and >=.
         if not (lr == "auto" if isinstance(lr, str) else callable(lr)):
-            if isinstance(lr, bool) or not isinstance(lr, Real) or not (math.isfinite(lr) and lr > 0):
+            if isinstance(lr, bool) or not isinstance(lr, Real) or not (
+                math.isfinite(lr) and lr > 0  # type: ignore[operator]
+            ):
                 raise ValueError(f"lr must be 'auto', a positive finite number or a schedule (step -> lr), got {lr!r}")
         p["batch_size"] = _optional_int("batch_size", self.batch_size, 1)
         p["max_epochs"] = _int("max_epochs", self.max_epochs, 1)
         p["patience"] = _int("patience", self.patience, 1)
-        if self.tol is not None and (isinstance(self.tol, bool) or not isinstance(self.tol, Real) or not self.tol >= 0):
+        tol = self.tol
+        if tol is not None and (
+            isinstance(tol, bool) or not isinstance(tol, Real) or not tol >= 0  # type: ignore[operator]
+        ):
             raise ValueError(f"tol must be a number >= 0 or None, got {self.tol!r}")
         for name in ("early_stopping", "fit_intercept"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, Real) or not 0 < vf < 1:
+        if isinstance(vf, bool) or not isinstance(vf, Real) or not 0 < vf < 1:  # type: ignore[operator]
             raise ValueError(f"validation_fraction must be a number in (0, 1), got {vf!r}")
         if self.l1_method not in ("prox", "subgradient"):
             raise ValueError(f"l1_method must be 'prox' or 'subgradient', got {self.l1_method!r}")

@@ -67,7 +67,7 @@ class Linear(Module):
         gen = rng(seed)
         self.weight = _param(_init.get(init)((out_features, in_features), seed=gen, dtype=dtype))
         if bias:
-            self.bias = _param(_bias(init, out_features, in_features, gen, dtype))
+            self.bias: Tensor | None = _param(_bias(init, out_features, in_features, gen, dtype))
         else:
             self.bias = None
 

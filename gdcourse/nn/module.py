@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from array_api_compat import is_array_api_obj
@@ -24,6 +24,11 @@ class Module:
     A subclass calls ``super().__init__()``, assigns its parameters as tensors with
     ``requires_grad=True`` and its sub-modules as attributes, and defines ``forward``.
     """
+
+    # Set in __init__ with object.__setattr__ (this class's __setattr__ needs them).
+    _params: dict[str, Tensor]
+    _modules: dict[str, Module]
+    training: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
@@ -162,6 +167,10 @@ class Sequential(Module):
 
     def __getitem__(self, i: int) -> Module:
         return list(self._modules.values())[i]
+
+    if TYPE_CHECKING:  # iteration goes through __getitem__ (the sequence protocol), which mypy does not follow
+
+        def __iter__(self) -> Iterator[Module]: ...
 
     def __len__(self) -> int:
         return len(self._modules)

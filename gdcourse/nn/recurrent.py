@@ -118,7 +118,8 @@ class LSTMCell(RNNCell):
     ) -> None:
         super().__init__(input_size, hidden_size, bias, "tanh", init=init, seed=seed, dtype=dtype)
 
-    def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
+    # An LSTMCell shares RNNCell's weights and checks, but its state is a pair: (h', c'), not h'.
+    def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
         """``(h', c')`` for input ``x`` ``(N, in)`` and ``state = (h, c)`` (zeros if omitted)."""
         x = as_tensor(x)
         self._check(x)
@@ -199,6 +200,7 @@ class LSTM(Module):
         for t in range(x.shape[1]):
             state = self.cell(x[:, t, :], state)
             outputs.append(state[0])
+        assert state is not None  # _check_sequence: T >= 1
         return stack(outputs, axis=1), state
 
 

@@ -24,7 +24,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,6 +35,9 @@ from PIL import Image
 from gdcourse.plots._runs import GID_TRAJECTORY, as_runs, window_of
 from gdcourse.plots.paths import plot_contour
 from gdcourse.plots.style import PALETTE
+
+if TYPE_CHECKING:
+    from matplotlib.typing import LegendLocType
 
 __all__ = ["AnimationHTML", "animate_paths", "compress_frames", "deterministic_ids"]
 
@@ -158,7 +161,7 @@ def animate_paths(
     figsize: tuple[float, float] = (4.5, 3.6),
     dpi: int = 70,
     levels: int = 12,
-    legend_loc: str = "upper right",
+    legend_loc: LegendLocType = "upper right",
 ) -> AnimationHTML:
     r"""Animate runs on a 2-D objective's contour map: frame :math:`k` shows each path up to step :math:`s_k`.
 
@@ -204,6 +207,7 @@ def animate_paths(
     if not runs:
         raise ValueError("histories is empty: give at least one run to animate")
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         if run.path.shape[1] != 2:
             raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 2")
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
@@ -232,6 +236,7 @@ def animate_paths(
     def draw(k: int) -> list:
         step = int(steps[k])
         for run, line, head in zip(runs, lines, heads, strict=True):
+            assert run.path is not None  # as_runs(kind="path") checked
             shown = run.path[: min(step, run.n_steps) + 1]
             line.set_data(shown[:, 0], shown[:, 1])
             head.set_data(shown[-1:, 0], shown[-1:, 1])
@@ -241,7 +246,8 @@ def animate_paths(
     anim = FuncAnimation(fig, draw, frames=len(steps), interval=interval, repeat=False)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "animation.html")
-        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")
+        # matplotlib's stub says int, but a float works: matplotlib's own to_jshtml passes fps=1000 / interval
+        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")  # type: ignore[arg-type]
         anim.save(str(path), writer=writer, dpi=dpi)
         html = path.read_text()
     return AnimationHTML(deterministic_ids(compress_frames(html), name), name, len(steps))

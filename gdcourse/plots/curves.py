@@ -16,6 +16,7 @@ __all__ = ["plot_loss"]
 
 
 def _x_values(run: Run, against: str, i: int) -> np.ndarray:
+    assert run.losses is not None  # as_runs(kind="losses") checked
     n = len(run.losses)
     if against == "step":
         return np.arange(n, dtype=np.float64)
@@ -88,8 +89,9 @@ def plot_loss(
         shift = float(f_min)
         if not math.isfinite(shift):
             raise ValueError(f"f_min must be a finite number or None, got {f_min!r}")
-    ys = []
+    ys: list[np.ndarray] = []
     for run in runs:
+        assert run.losses is not None  # as_runs(kind="losses") checked
         y = run.losses - shift
         ys.append(np.where(y > 0, y, np.nan) if log else y)
     shown = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.empty(0)

@@ -107,11 +107,11 @@ def _curves(stds_per_layer: Any, labels: Sequence[str] | None) -> list[tuple[str
         items = [(str(k), _array(v, f"stds_per_layer[{k!r}]")) for k, v in stds_per_layer.items()]
         labels, rows = [k for k, _ in items], [v for _, v in items]
     elif isinstance(stds_per_layer, Sequence) and not isinstance(stds_per_layer, str | bytes):
-        items = [_array(v, f"stds_per_layer[{i}]") for i, v in enumerate(stds_per_layer)]
-        if all(a.ndim == 0 for a in items):  # a list of numbers: one network
-            rows = [np.asarray(items, dtype=np.float64)]
+        arrays = [_array(v, f"stds_per_layer[{i}]") for i, v in enumerate(stds_per_layer)]
+        if all(a.ndim == 0 for a in arrays):  # a list of numbers: one network
+            rows = [np.asarray(arrays, dtype=np.float64)]
         else:
-            rows = items
+            rows = arrays
     else:
         arr = _array(stds_per_layer, "stds_per_layer")
         rows = [arr] if arr.ndim == 1 else list(arr) if arr.ndim == 2 else [arr]

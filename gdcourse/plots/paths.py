@@ -122,6 +122,7 @@ def plot_trace_1d(
         raise ValueError(f"plot_trace_1d needs a 1-D objective, got dim={_dim(objective)}; use plot_contour")
     runs = as_runs(histories, kind="path")
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         if run.path.shape[1] != 1:
             raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 1")
     fig, ax = figure_and_axes(ax)
@@ -136,6 +137,7 @@ def plot_trace_1d(
     ax.plot(xs, curve, color="0.35", linewidth=2.0, label=r"$J(\theta)$", gid=GID_CURVE, zorder=2)
     colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         theta = run.path[:, 0]
         cost = run.losses if run.losses is not None and len(run.losses) == len(theta) else evaluate(
             objective, theta[None, :]
@@ -259,6 +261,7 @@ def plot_contour(
         raise ValueError(f"plot_contour needs a 2-D objective, got dim={_dim(objective)}; use plot_trace_1d for 1-D")
     runs = as_runs(histories, kind="path")
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         if run.path.shape[1] != 2:
             raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 2")
     fig, ax = figure_and_axes(ax)
@@ -278,6 +281,7 @@ def plot_contour(
     ax.contour(mesh_x, mesh_y, np.ma.masked_invalid(z), levels=lv, colors=colors, linewidths=1.0, zorder=1)
     cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         _draw_run(ax, run, run.path[:, 0], run.path[:, 1], cycle[i % len(cycle)])
     if show_minima:
         minima = _minima(objective, 2)

@@ -3,15 +3,18 @@ r"""3-D surface of a 2-D objective with trajectories, and the learning-rate swee
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from gdcourse.backend import to_numpy
 from gdcourse.plots._runs import GID_CURVE, GID_END, GID_START, GID_TRAJECTORY, as_runs, evaluate, window_of
+
+if TYPE_CHECKING:
+    from mpl_toolkits.mplot3d import Axes3D
 
 __all__ = ["plot_lr_sweep", "plot_surface"]
 
@@ -19,7 +22,7 @@ __all__ = ["plot_lr_sweep", "plot_surface"]
 def plot_surface(
     objective: Any,
     histories: Any = (),
-    ax: Axes | None = None,
+    ax: Axes3D | None = None,
     *,
     window: Sequence[tuple[float, float]] | None = None,
     n_grid: int = 60,
@@ -58,6 +61,7 @@ def plot_surface(
     """
     runs = as_runs(histories, kind="path")
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         if run.path.shape[1] != 2:
             raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 2")
     if ax is None:
@@ -79,6 +83,7 @@ def plot_surface(
     surface.set_gid(GID_CURVE)
     cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
         color = cycle[i % len(cycle)]
         inside = (
             (run.path[:, 0] >= x_lo) & (run.path[:, 0] <= x_hi) & (run.path[:, 1] >= y_lo) & (run.path[:, 1] <= y_hi)
@@ -109,7 +114,7 @@ def plot_lr_sweep(
     label: str | None = None,
     threshold: float | None = None,
     diverged: Any = None,
-) -> Figure:
+) -> Figure | SubFigure:
     r"""Final cost against learning rate, both on log scales: the picture of "too small, right, too large".
 
     Parameters
@@ -142,10 +147,12 @@ def plot_lr_sweep(
     blown = ~np.isfinite(loss) if diverged is None else np.asarray(to_numpy(diverged), dtype=bool).ravel()
     if blown.shape != eta.shape:
         raise ValueError(f"diverged must have the shape of lrs {eta.shape}, got {blown.shape}")
+    fig: Figure | SubFigure | None
     if ax is None:
         fig, ax = plt.subplots()
     else:
-        fig = ax.get_figure()
+        fig = ax.get_figure()  # the subfigure ax is in, if it is in one
+    assert fig is not None  # an Axes belongs to a figure
     ok = ~blown & np.isfinite(loss) & (loss > 0)
     (line,) = ax.plot(eta[ok], loss[ok], "-o", markersize=4, label=label)
     line.set_gid("sweep")

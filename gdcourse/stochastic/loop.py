@@ -201,7 +201,11 @@ def sgd_run(
     batches = Minibatches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last and not replace, seed=seed)
     n, size = batches.n_samples, batches.batch_size
     gen = rng(seed) if replace else None
-    opt = optimizer if optimizer is not None else optim.gd(lr)
+    if optimizer is not None:
+        opt = optimizer
+    else:
+        assert lr is not None  # exactly one of lr and optimizer (checked above)
+        opt = optim.gd(lr)
     if label is None:
         label = f"B={size} η={lr:.3g}" if isinstance(lr, int | float) else f"B={size}"
 
@@ -224,7 +228,7 @@ def sgd_run(
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence below
         n_batches = batches.n_batches
         for epoch in range(int(epochs)):
-            epoch_batches = _independent(X, y, size, n_batches, gen) if replace else batches.epoch(epoch)
+            epoch_batches = _independent(X, y, size, n_batches, gen) if gen is not None else batches.epoch(epoch)
             for k, (Xb, yb) in enumerate(epoch_batches, start=1):
                 g = batch_fn(theta, Xb, yb)
                 if t == 0:

@@ -57,7 +57,9 @@ def gradient_variance(per_example_grads: Array) -> float:
     return float(xp.mean(xp.sum(centred**2, axis=1)))
 
 
-def predicted_variance(sigma2: float, n_samples: int, batch_size: int | Sequence[int], *, replace: bool = False) -> Any:
+def predicted_variance(
+    sigma2: float, n_samples: int, batch_size: int | Sequence[int] | np.ndarray, *, replace: bool = False
+) -> Any:
     r"""The variance of a minibatch gradient, :math:`\mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2`.
 
     .. math:: \frac{\sigma^2}{B} \quad\text{(B examples drawn with replacement)}, \qquad

@@ -79,9 +79,9 @@ def _named_modules(module: Module, prefix: str = "") -> Iterator[tuple[str, Modu
 def _generators(model: Module) -> dict[str, np.random.Generator]:
     """Every module's host generator (dropout layers' masks), by module path."""
     return {
-        name: m.generator
+        name: generator
         for name, m in _named_modules(model)
-        if isinstance(getattr(m, "generator", None), np.random.Generator)
+        if isinstance(generator := getattr(m, "generator", None), np.random.Generator)
     }
 
 
@@ -202,7 +202,7 @@ def _flat_slots(opt_state: OptState, arrays: dict[str, np.ndarray]) -> dict[str,
     out: dict[str, Any] = {}
     for slot, value in opt_state.slots.items():
         items = list(value) if isinstance(value, list | tuple) else [value]
-        described = []
+        described: list[dict[str, str | float]] = []
         for i, v in enumerate(items):
             if is_array_api_obj(v):
                 key = f"opt/{slot}/{i}"
@@ -454,7 +454,8 @@ def save_checkpoint(
         raise _os_error(err, f"cannot write the checkpoint {path}: {err.strerror or err}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, __meta__=np.array(text), **arrays)
+            # mypy checks **arrays against savez's allow_pickle: bool too; its keys are "param/...", "opt/..."...
+            np.savez(f, __meta__=np.array(text), **arrays)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -1,8 +1,9 @@
 r"""Training loop for :mod:`gdcourse.nn` models: minibatches, validation, early stopping, monitoring, checkpoints.
 
 One epoch shuffles the training set with the trainer's own seeded host generator, cuts it into
-minibatches of ``batch_size`` examples (the last one may be smaller) and takes one optimizer step
-per minibatch, the step of :mod:`gdcourse.nn`'s docstring::
+minibatches of ``batch_size`` examples (the last one may be smaller; a ``batch_size`` of at least the
+number of examples is the full batch, in stored order: :func:`gdcourse.data.minibatch_indices`, the
+course's one minibatch rule) and takes one optimizer step per minibatch, the step of :mod:`gdcourse.nn`'s docstring::
 
     model.zero_grad()
     loss = loss_fn(model(xb), yb)            # batch forward and loss
@@ -59,7 +60,7 @@ import os
 import sys
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -71,6 +72,7 @@ from array_api_compat import is_array_api_obj
 from gdcourse import _checks, divergence
 from gdcourse.autodiff.array import Tensor
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
+from gdcourse.data import minibatch_indices
 from gdcourse.descent import DivergenceError
 from gdcourse.nn.loss import mse_loss, softmax_cross_entropy
 from gdcourse.nn.module import Module
@@ -144,13 +146,6 @@ def _take(a: Array, idx: np.ndarray) -> Array:
     return xp.take(a, xp.asarray(idx, device=_device(a)), axis=0)
 
 
-def _minibatches(n: int, batch_size: int, gen: np.random.Generator | None) -> Iterator[np.ndarray]:
-    """Host index arrays of the minibatches of one epoch: a permutation drawn from ``gen`` (or in order)."""
-    order = gen.permutation(n) if gen is not None else np.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start : start + batch_size]
-
-
 def _host_floats(values: list[Array]) -> np.ndarray:
     """Several 0-d arrays of one library brought to the host in one transfer, as float64."""
     if not values:
@@ -212,7 +207,7 @@ def evaluate(
     model.eval()
     try:
         losses, correct = [], []
-        for idx in _minibatches(n, batch_size, None):
+        for idx in minibatch_indices(n, batch_size, shuffle=False):
             xb, yb = (X, y) if len(idx) == n else (_take(X, idx), _take(y, idx))
             out = model(xb)
             losses.append(loss_fn(out, yb).data * len(idx))
@@ -399,7 +394,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
 
-    def _train_step(self, xb: Array, yb: Array) -> tuple[Tensor, list[Array], list[Array], list[Array]]:
+    def _train_step(self, xb: Array, yb: Array) -> tuple[Tensor, list[Array], list[Array], Any]:
         """Forward, backward and update on one minibatch; returns the output, and the old params, grads, new params."""
         model, opt = self.model, self.optimizer
         params = model.parameters()
@@ -537,7 +532,8 @@ class Trainer:
         tally = _EpochTally(len(self.model.named_parameters()))
         gen = self.generator if self.shuffle else None
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence
-            for k, idx in enumerate(_minibatches(n, self.batch_size, gen), start=1):
+            batches = minibatch_indices(n, self.batch_size, shuffle=gen is not None, seed=gen)
+            for k, idx in enumerate(batches, start=1):
                 problem = self._step(_take(X, idx), _take(y, idx), len(idx), k, tally)
                 if problem is not None:
                     return self._stop_diverged(problem)
@@ -663,7 +659,7 @@ class Trainer:
             step=self.step,
             run_id=self.run_id,
             optimizer=self.config["optimizer"],
-            shuffle_state=self.generator.bit_generator.state,
+            shuffle_state=self.generator.bit_generator.state,  # type: ignore[arg-type]  # a dict; numpy's stub: Mapping
             early_stopping=self.early_stopping,
             schedule=self._schedule,
             history=self.history,

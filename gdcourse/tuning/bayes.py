@@ -252,7 +252,8 @@ def propose(
     best_trial = min(ok, key=lambda t: (t.value, t.index))
     candidates = _candidates(space, rng, n_candidates, best_trial.params, local_scale)
     candidates = away_from_failures(candidates, x, space.encode([t.params for t in trials if not t.ok]))
-    chosen, first_ei = [], None
+    chosen: list[np.ndarray] = []
+    first_ei: np.ndarray | None = None
     # The matrices are tiny (tens of points): BLAS threads cost more than they save here.
     with _blas_controller().limit(limits=1):
         gp = believer = fit_gp(x, y, int(rng.integers(2**31 - 1)), n_restarts=n_restarts)
@@ -268,7 +269,9 @@ def propose(
                 x, y = np.vstack([x, candidates[pick]]), np.append(y, mu[pick])
                 believer = GaussianProcessRegressor(kernel=gp.kernel_, alpha=gp.alpha, normalize_y=True, optimizer=None)
                 believer.fit(x, y)
-    return Proposal(space.decode(np.array(chosen)), gp, candidates, first_ei, float(best_trial.value))
+    params = space.decode(np.array(chosen))  # raises for an empty batch (batch_size < 1)
+    assert first_ei is not None  # set by the first pick
+    return Proposal(params, gp, candidates, first_ei, float(best_trial.value))
 
 
 def bayesian_search(

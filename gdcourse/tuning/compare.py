@@ -135,7 +135,7 @@ def race(
     options = options or {}
     results: dict[str, list[SearchResult]] = {m: [] for m in methods}
     for seed in seeds:
-        objective = problem(seed) if per_seed else problem
+        objective: Any = problem(seed) if per_seed else problem
         run_space = objective.space if space is None else space
         for method in methods:
             results[method].append(

@@ -317,7 +317,7 @@ class Space(Mapping):
         shape = {name: 1 for name in self._dims}
         while True:
             open_ = [
-                n for n, d in self._dims.items() if d.max_levels() is None or shape[n] < d.max_levels()
+                n for n, d in self._dims.items() if (levels := d.max_levels()) is None or shape[n] < levels
             ]
             grown = False
             for name in sorted(open_, key=lambda n: shape[n]):  # stable: ties keep the space's order

@@ -217,6 +217,6 @@ def run_trials(
             value, error = future.result()
         except Exception as err:  # noqa: BLE001 - e.g. the objective could not be sent to a worker
             value, error = math.nan, f"{type(err).__name__}: {err}"
-        status = "ok" if error is None else "failed"
+        status: Literal["ok", "failed"] = "ok" if error is None else "failed"
         trials.append(Trial(start + offset, dict(params), value, status, error))
     return trials

@@ -58,7 +58,7 @@ class ExplorerState(NamedTuple):
 
 def _curvature_L(objective: Any) -> float | None:
     """The smoothness constant L when the objective knows it exactly (quadratics), else ``None``."""
-    value = getattr(objective, "L", None)
+    value: Any = getattr(objective, "L", None)
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -187,7 +187,7 @@ def draw_lr_explorer(
     Figure
     """
     fig = new_or_cleared(fig, figsize=(12, 4.8))
-    dim = getattr(objective, "dim", np.asarray(history.path).shape[1])
+    dim = getattr(objective, "dim", int(np.asarray(history.path).shape[1]))
     ax_path, ax_loss = fig.subplots(1, 2)
     # A fixed window (the domain, grown to show the start) keeps the frame still while the slider moves.
     window = window_of(objective, as_runs(np.asarray(history.path)[:1], kind="path"), None, dim)

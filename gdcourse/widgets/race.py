@@ -43,6 +43,7 @@ from cycler import cycler
 from matplotlib import rc_context
 from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from gdcourse import functions, optim
 from gdcourse.descent import History, minimize
@@ -202,7 +203,9 @@ def race_score(objective: Any, history: History, escape_level: float = -1.0) -> 
         return (1, history.final_loss), f"J = {history.final_loss:.3g} after {n} steps"
     if history.stop_reason == "diverged":
         return (2, float(n)), f"diverged at step {n}"
-    gap = history.final_loss - f_min_of(objective)
+    f_min = f_min_of(objective)
+    assert f_min is not None  # not _unbounded(objective)
+    gap = history.final_loss - f_min
     return (0, gap), f"J − J* = {gap:.2g}"
 
 
@@ -367,7 +370,9 @@ def animate_race(
         fig.text((i + 0.5) / len(names), 0.015, racer, color=color_of[racer], ha="center", va="bottom",
                  fontsize=13, fontweight="bold")
     counter = fig.suptitle("step 0", fontsize=14)
-    fig.get_layout_engine().set(rect=(0.0, 0.07, 1.0, 0.93))  # room for the key below the maps
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)  # layout="constrained" above
+    engine.set(rect=(0.0, 0.07, 1.0, 0.93))  # room for the key below the maps
     fig.draw_without_rendering()  # lay out once; the frames keep that layout
     fig.set_layout_engine("none")
     steps = _frame_steps(max(len(path) - 1 for _, _, path in moving), n_frames)
@@ -383,8 +388,9 @@ def animate_race(
     animation = FuncAnimation(fig, draw, frames=steps, interval=interval, repeat=False)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "race.html")
-        animation.save(str(path), writer=HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once"),
-                       dpi=dpi)
+        # matplotlib's stub says int, but a float works: matplotlib's own to_jshtml passes fps=1000 / interval
+        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")  # type: ignore[arg-type]
+        animation.save(str(path), writer=writer, dpi=dpi)
         player = path.read_text()
     return AnimationHTML(deterministic_ids(compress_frames(player), name), name, len(steps))
 

@@ -17,7 +17,7 @@ so that strict nbval sees a deterministic output):
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -187,7 +187,7 @@ def _free_corner(surface: LinearMSE) -> str:
     s = to_start / norm if norm > 0 else np.zeros(2)
     names = {(1, 1): "upper right", (-1, 1): "upper left", (-1, -1): "lower left", (1, -1): "lower right"}
     scores = {name: abs(np.dot(c, v_steep)) - 0.5 * np.dot(c, s) for c, name in names.items()}
-    return max(scores, key=scores.get)
+    return max(scores, key=scores.__getitem__)
 
 
 def draw_scaling_explorer(state: ScalingState, fig: Figure | None = None, *, title: str | None = None) -> Figure:
@@ -335,6 +335,6 @@ def scaling_explorer(
         raise ValueError(f"offset={offset!r} is outside offset_range={offset_range!r}")
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
-    options = {"n_samples": n_samples, "noise": noise, "seed": seed, "tol": tol}
+    options: dict[str, Any] = {"n_samples": n_samples, "noise": noise, "seed": seed, "tol": tol}
     scaling_explorer_state(scale, offset, max_steps=1, **options)  # validates the options before building
     return ScalingExplorer(float(scale), float(offset), (s_low, s_high), (o_low, o_high), max_steps, options)
