@@ -7,7 +7,8 @@ outputs (``nb_execution_mode = "off"``: nothing is executed).  The sources are
 
 - ``docs/site/*`` as they are, except that each ``{nb}`NN``` in ``index.md``
   becomes a link to notebook NN (or "in preparation" while it does not exist);
-- ``docs/instructor.md`` and ``docs/grading.md`` (the "For instructors" pages);
+- ``docs/instructor.md`` and ``docs/grading.md`` (the "For instructors" pages) and the pictures
+  they show (``docs/images/``);
 - each ``notebooks/NN_*.ipynb``, prepared for learners: cells tagged
   ``instructor`` removed, code cells holding a solution (``# BEGIN SOLUTION`` or
   a line ending in ``# SOLUTION``) folded behind "Show code cell source"
@@ -103,6 +104,8 @@ def _stage(stage: Path, notebooks: list[Path], modules: Path) -> None:
         source = REPO_ROOT / "docs" / name
         if source.is_file():
             shutil.copyfile(source, stage / name)
+    if (REPO_ROOT / "docs" / "images").is_dir():  # the pictures those pages show (images/...)
+        shutil.copytree(REPO_ROOT / "docs" / "images", stage / "images", dirs_exist_ok=True)
     (stage / "notebooks").mkdir()
     stems, titles = {}, {}
     for path in notebooks:

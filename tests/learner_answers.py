@@ -23,8 +23,10 @@ verdict disagrees with ``correct`` is a finding about the checks, not a reason t
 
 from __future__ import annotations
 
+import importlib
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["ANSWERS", "Answer"]
 
@@ -2624,3 +2626,9 @@ right(E, "trailing-newline", "the letter with a newline", """
 """)
 
 del E
+
+
+# The experiment exercises' answers (one per notebook) live beside this file, one module per notebook:
+# tests/learner_answers_nbNN.py, each calling wrong() and right() from here when it is imported.
+for _path in sorted(Path(__file__).parent.glob("learner_answers_nb[0-9][0-9].py")):
+    importlib.import_module(_path.stem)

@@ -23,8 +23,9 @@ import pytest  # noqa: E402
 from conftest import require  # noqa: E402
 
 from gdcourse import backend as B  # noqa: E402
-from gdcourse.autodiff import Tensor, Value, concat, draw_graph, stack, topological_order  # noqa: E402
+from gdcourse.autodiff import Tensor, Value, concat, stack, topological_order  # noqa: E402
 from gdcourse.gradcheck import check_grad  # noqa: E402
+from gdcourse.plots import draw_graph  # noqa: E402
 
 torch = require("torch")
 

@@ -310,7 +310,10 @@ def test_register_adds_and_guards_ids(private_registry):
 
 def test_catalog_order_and_ids():
     ids = [e.id for e in all_exercises()]
-    assert ids[:6] == ["00.square", "00.pick_lr", "01.gd_step", "01.run_gd", "01.max_stable_lr", "01.diagnose_curve"]
+    assert ids[:7] == [
+        "00.square", "00.pick_lr",
+        "01.gd_step", "01.run_gd", "01.max_stable_lr", "01.lr_for_budget", "01.diagnose_curve",
+    ]  # fmt: skip
     assert ids == sorted(ids, key=lambda i: i.split(".")[0])
 
 

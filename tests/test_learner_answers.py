@@ -39,7 +39,7 @@ MIN_DIAGNOSED_SHARE = 0.5
 
 def _notebook_names(notebook: str) -> dict[str, Any]:
     """The names a learner's cell can use: what notebook ``notebook``'s first code cell imports that matters here."""
-    from gdcourse import data, init, losses, nn, optim, precision, to_numpy
+    from gdcourse import data, init, losses, nn, optim, precision, to_numpy, tuning, widgets
     from gdcourse.regularization import EarlyStopping, l1_prox
 
     names: dict[str, Any] = {"np": np, "math": math, "gdcourse": gdcourse, "Fraction": Fraction}
@@ -53,8 +53,8 @@ def _notebook_names(notebook: str) -> dict[str, Any]:
         "06": {"optim": optim},
         "07": {"optim": optim, "to_numpy": to_numpy},
         "08": {"optim": optim, "to_numpy": to_numpy, "EarlyStopping": EarlyStopping, "l1_prox": l1_prox},
-        "09": {"init": init, "nn": nn, "optim": optim, "to_numpy": to_numpy},
-        "10": {"data": data},
+        "09": {"init": init, "nn": nn, "optim": optim, "to_numpy": to_numpy, "widgets": widgets},
+        "10": {"data": data, "tuning": tuning, "LogUniform": tuning.LogUniform, "Uniform": tuning.Uniform},
         "11": {"data": data, "nn": nn, "optim": optim, "precision": precision, "EarlyStopping": EarlyStopping},
         "12": {"nn": nn, "optim": optim, "to_numpy": to_numpy},
     }.get(notebook, {}))  # fmt: skip

@@ -73,6 +73,17 @@ def _int_positions(exercise: Exercise) -> list[int]:
 
 def generic_mutants(exercise: Exercise) -> list[Mutant]:
     """Plausible wrong answers built from the reference, independent of the exercise's subject."""
+    if exercise.kind == "function" and exercise.requirement is not None:
+        # an experiment accepts many answers, so a nearby one (× 1.01) may be right too: only the broken ones
+        ref = exercise.reference
+        return [
+            Mutant("negated output", _post(ref, lambda out: -out)),
+            Mutant("zeros like the output", _post(ref, _zeros_like)),
+            Mutant("returns the first argument", lambda *a, **k: a[0] if a else next(iter(k.values()))),
+            Mutant("returns None", lambda *a, **k: None),
+            Mutant("a string", lambda *a, **k: "0.1"),
+            Mutant("raises", _raises),
+        ]
     if exercise.kind == "function":
         ref = exercise.reference
         mutants = [

@@ -228,10 +228,41 @@ def test_static_scale_that_overflows_ends_the_run(problem):
     assert run.n_steps == 1 and math.isnan(run.final_loss) and "overflowed" in run.stop_reason
 
 
-def test_loss_scaling_needs_float32_master_weights(problem, float32_run):
-    """Unscaling in float16 divides by S there: the gradients underflow again, and nothing moves."""
-    run = P.train_linear(*problem, dtype="float16", loss_scale=2.0**16)
-    assert run.grad_zero.min() == 1.0 and run.final_loss == pytest.approx(run.loss[0], rel=1e-3)
+@pytest.mark.parametrize("k", range(10, 17))
+def test_loss_scaling_without_master_weights_saves_the_gradients_not_the_updates(problem, float32_run, k):
+    """Issue 19: S = 2^10 .. 2^16 without master weights ends within 1.4× of the float32 loss (no scaling: 34×).
+
+    The scaled gradients survive the backward pass and are unscaled in float32; what is left of the gap is the
+    float16 weights, which lose most of their small updates (the master copy's job).
+    """
+    unscaled = P.train_linear(*problem, dtype="float16")
+    run = P.train_linear(*problem, dtype="float16", loss_scale=2.0**k)
+    assert unscaled.final_loss > 30 * float32_run.final_loss
+    assert 1.1 < run.final_loss / float32_run.final_loss < 1.4 and run.stop_reason == "steps"
+    assert run.underflow[-1] < 0.02 and run.grad_zero[-1] < 0.1  # the gradients reach the weights
+    assert run.lost_updates[-1] > 0.5  # and most of the updates round away in the float16 weights
+
+
+def test_the_loss_scale_is_unscaled_in_float32_not_float16(problem, float32_run):
+    """float16 cannot hold S = 65536 (> 65504): dividing float16 gradients by it there would give 0 everywhere."""
+    assert P.cast_outcome(2.0**16, "float16") == "overflow to inf"
+    g16 = np.array([3.0, -0.5, 0.01], dtype=np.float16)  # scaled gradients
+    with np.errstate(over="ignore"):
+        assert np.all(g16 / np.float16(2.0**16) == 0)  # the artefact: g / inf
+    assert np.all(P.cast(g16.astype(np.float32) / np.float32(2.0**16), "float16") != 0)  # unscaled in float32
+    at_15 = P.train_linear(*problem, dtype="float16", loss_scale=2.0**15)
+    at_16 = P.train_linear(*problem, dtype="float16", loss_scale=2.0**16)
+    assert at_16.grad_zero.max() < 0.1 and at_16.final_loss == pytest.approx(at_15.final_loss, rel=1e-3)
+
+
+@pytest.mark.parametrize("master", [None, "float32"])
+def test_a_static_scale_whose_scaled_gradients_overflow_is_reported(problem, master):
+    """The scaled gradients pass 65504 from S = 2^29 on (at the first step, from zero weights): reported, not hidden."""
+    fine = P.train_linear(*problem, dtype="float16", master_dtype=master, loss_scale=2.0**28)
+    lost = P.train_linear(*problem, dtype="float16", master_dtype=master, loss_scale=2.0**29)
+    assert fine.stop_reason == "steps"
+    assert lost.n_steps == 1 and math.isnan(lost.final_loss)
+    assert "overflowed" in lost.stop_reason and "2^29 is static" in lost.stop_reason
 
 
 def test_a_smaller_learning_rate_does_not_fix_float16(problem, float32_run):

@@ -2,13 +2,14 @@
 
 =============================  ================================================================
 :class:`Value`                 a scalar with a gradient (micrograd-style), for notebook 04
-:func:`draw_graph`             the computational graph of a :class:`Value`, drawn with matplotlib
 :class:`Tensor`                an array of any array-API backend with a gradient, for real models
 :func:`stack`, :func:`concat`  join tensors (gradients are split back)
 =============================  ================================================================
+
+The graph of a :class:`Value` is drawn by :func:`gdcourse.plots.draw_graph` (plots are a later layer).
 """
 
 from gdcourse.autodiff.array import Tensor, as_tensor, concat, stack, unbroadcast
-from gdcourse.autodiff.scalar import Value, draw_graph, topological_order
+from gdcourse.autodiff.scalar import Value, topological_order
 
-__all__ = ["Tensor", "Value", "as_tensor", "concat", "draw_graph", "stack", "topological_order", "unbroadcast"]
+__all__ = ["Tensor", "Value", "as_tensor", "concat", "stack", "topological_order", "unbroadcast"]

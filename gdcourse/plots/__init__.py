@@ -22,11 +22,13 @@ per run, data = its costs), ``"diverged"`` (where a run diverged);
 :func:`contour_levels`         the log-spaced levels :func:`plot_contour` uses
 :func:`plot_layer_stats`       a statistic per layer of a deep network (e.g. activation std)
 :func:`plot_layer_histograms`  per-layer histograms of activations or gradients
+:func:`draw_graph`             the computational graph of a scalar :class:`~gdcourse.autodiff.Value`
 =============================  ==============================================================
 """
 
 from gdcourse.plots.boundary import plot_decision_boundary
 from gdcourse.plots.curves import plot_loss
+from gdcourse.plots.graph import draw_graph
 from gdcourse.plots.histograms import layer_stds, plot_layer_histograms, plot_layer_stats
 from gdcourse.plots.models import confusion_counts, plot_confusion_matrix, plot_filters
 from gdcourse.plots.paths import contour_levels, plot_contour, plot_trace_1d, trajectory_lines
@@ -38,6 +40,7 @@ __all__ = [
     "PALETTE",
     "confusion_counts",
     "contour_levels",
+    "draw_graph",
     "course_style",
     "layer_stds",
     "plot_confusion_matrix",

@@ -163,8 +163,9 @@ def train_linear(
     r"""Full-batch gradient descent on linear regression :math:`\hat Y = XW + b` with MSE, in a chosen precision.
 
     One step, with :math:`c` the compute dtype ``dtype``, :math:`a` the accumulation dtype (float32 when
-    :math:`c` is float16, else :math:`c`), :math:`m` the master dtype and :math:`\mathrm{fl}_c` rounding to
-    :math:`c`:
+    :math:`c` is float16, else :math:`c`), :math:`m` the master dtype, :math:`u` the wider of :math:`a` and
+    :math:`m` (float32 for float16 training, with or without master weights) and :math:`\mathrm{fl}_c`
+    rounding to :math:`c`:
 
     .. math::
         W_c &= \mathrm{fl}_c(W_m),\ b_c = \mathrm{fl}_c(b_m) & \text{(a copy of the weights in } c)\\
@@ -174,8 +175,16 @@ def train_linear(
               & \text{(scaled } \partial J/\partial\hat Y\text{: underflow happens here)}\\
         g_W &= \mathrm{fl}_c(X_c^\top \Delta), \quad g_b = \mathrm{fl}_c\big(\textstyle\sum_i \Delta_i\big)
               & \text{(backward in } c)\\
-        g &\leftarrow \mathrm{fl}_m(g) / S; \quad \text{if finite: } (W_m, b_m) \leftarrow \text{optimizer step}
-              & \text{(unscale and update in } m)
+        g &\leftarrow \mathrm{fl}_m\big(\mathrm{fl}_u(g) / S\big)
+              & \text{(unscale in } u\text{, then round to } m)\\
+        &\text{if } g \text{ is finite: } (W_m, b_m) \leftarrow \text{optimizer step} & \text{(update in } m)
+
+    The division by :math:`S` happens in :math:`u`, never in float16: float16 cannot even hold
+    :math:`S = 2^{16}` (it rounds to ``inf``, and :math:`g/\infty = 0` would erase every gradient).
+    Without master weights (:math:`m` = float16) the unscaled gradient is then rounded to float16, where
+    its smallest entries can round to 0 again, and the update is rounded to the float16 weights, where
+    most small updates round away; with float32 master weights nothing returns to float16 after the
+    backward pass.
 
     Parameters
     ----------
@@ -219,6 +228,7 @@ def train_linear(
     c = resolve_dtype(xp, dtype)
     m = resolve_dtype(xp, master_dtype or dtype)
     acc = xp.float32 if c == getattr(xp, "float16", None) else c
+    unscale = xp.result_type(acc, m)  # where g / S is computed: float32 at least when c is float16
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if optimizer is None:
@@ -238,7 +248,7 @@ def train_linear(
         isinstance(loss_scale, bool) or not isinstance(loss_scale, int | float) or not 0 < loss_scale < math.inf
     ):
         raise ValueError(f"loss_scale must be a positive finite number, got {loss_scale!r}")
-    static = 1.0 if (loss_scale is None or scaler is not None) else float(loss_scale)
+    static = float(loss_scale) if isinstance(loss_scale, int | float) and scaler is None else 1.0
     if scaler is not None:
         scaling = f"dynamic loss scale (from 2^{math.log2(scaler.init_scale):g})"
     else:
@@ -276,7 +286,7 @@ def train_linear(
             delta_sum = xp.astype(delta, acc)
             g_W = xp.astype(Xa_T @ delta_sum, c)
             g_b = xp.astype(xp.sum(delta_sum, axis=0), c)
-            grads = [xp.astype(g_W, m) / S, xp.astype(g_b, m) / S]
+            grads = [xp.astype(xp.astype(g, unscale) / S, m) for g in (g_W, g_b)]  # unscaled in float32 or wider
             finite = all(bool(xp.all(xp.isfinite(g))) for g in grads)
             zeros = sum(_count(xp, g == 0) for g in grads) / size
             apply = scaler.update(finite) if scaler is not None else True

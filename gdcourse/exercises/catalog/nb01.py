@@ -9,17 +9,23 @@ Conventions decided here:
   path; ``n_steps = 0`` returns ``theta0``.  Its ``grad_fn`` is a
   :class:`QuadraticGradient`: a callable holding plain arrays ``A`` and ``c``, so a
   grader can send it as data and rebuild it on the other side.
+- ``lr_for_budget`` is an experiment: any learning rate with which ``n_steps`` plain
+  GD steps from ``theta0`` bring J(θ) = ½θᵀAθ to ``target`` or below passes.  Each
+  case's target sits halfway (geometrically) between the cost the fastest fixed rate
+  2/(L + μ) reaches and the cost the "safe" rate 1/L reaches, so a scan finds it and
+  1/L, 2/L and 1/μ all miss it, on every seed.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gdcourse.backend import asarray, to_numpy
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
 
 __all__ = ["EXERCISES", "QuadraticGradient"]
 
@@ -340,4 +346,141 @@ DIAGNOSE_CURVE = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (GD_STEP, RUN_GD, MAX_STABLE_LR, DIAGNOSE_CURVE)
+# --- 01.lr_for_budget ---------------------------------------------------------------------------
+
+
+def lr_for_budget(A: Any, theta0: Any, n_steps: int, target: float) -> float:
+    """Reference for ``01.lr_for_budget``: scan η on a log grid, keep the one with the lowest cost after the budget.
+
+    Each run is ``n_steps`` updates θ ← θ − η Aθ from ``theta0`` on J(θ) = ½θᵀAθ; runs
+    that blow up only lose the comparison.
+    """
+    best_lr, best_cost = 0.0, float("inf")
+    for lr in np.geomspace(1e-3, 10.0, 121):
+        theta = theta0
+        for _ in range(n_steps):
+            theta = theta - float(lr) * (A @ theta)
+        cost = 0.5 * float(theta @ (A @ theta))
+        if cost < best_cost:
+            best_lr, best_cost = float(lr), cost
+    return best_lr
+
+
+def _cost_after(a: np.ndarray, theta0: np.ndarray, lr: float, n_steps: int) -> float:
+    """J(θ) = ½θᵀAθ after ``n_steps`` GD steps with learning rate ``lr`` from ``theta0`` (NumPy, float64)."""
+    theta = theta0.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(n_steps):
+            theta = theta - lr * (a @ theta)
+        return float(0.5 * theta @ (a @ theta))
+
+
+@dataclass(frozen=True)
+class _BudgetKey:
+    """What the judge knows about a case of ``01.lr_for_budget``: the curvatures and the cost at θ₀."""
+
+    mu: float
+    L: float
+    start_cost: float
+
+
+def _lr_for_budget_cases(rng: np.random.Generator) -> list[Case]:
+    def case(n: int, mu: float, L: float, n_steps: int, label: str) -> Case:
+        q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+        eig = np.sort(rng.uniform(mu, L, size=n))
+        eig[0], eig[-1] = mu, L
+        a = (q * eig) @ q.T
+        a = (a + a.T) / 2
+        # every direction gets a sizeable share of the start, so the steep one cannot be skipped
+        theta0 = q @ (rng.choice([-1.0, 1.0], size=n) * rng.uniform(1.0, 2.0, size=n))
+        fastest = _cost_after(a, theta0, 2 / (L + mu), n_steps)
+        safe = _cost_after(a, theta0, 1 / L, n_steps)
+        target = float(f"{np.sqrt(fastest * safe):.2g}")  # halfway on a log scale, rounded for reading
+        key = _BudgetKey(mu=mu, L=L, start_cost=_cost_after(a, theta0, 0.0, 0))
+        return Case((asarray(a), asarray(theta0), n_steps, target), label=label, key=key)
+
+    return [
+        case(2, 0.1, 1.0, int(rng.integers(28, 36)), "a 2-D valley ten times steeper across than along"),
+        case(3, 0.2, 4.0, int(rng.integers(45, 60)), "a steep, narrow 3-D valley (L is not 1)"),
+        case(2, 0.5, 2.5, int(rng.integers(12, 16)), "a gentle 2-D bowl with a short budget"),
+    ]
+
+
+def _lr_for_budget_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``n_steps`` GD steps with learning rate ``value`` reach the case's target cost."""
+    a, theta0 = to_numpy(case.args[0]), to_numpy(case.args[1])
+    n_steps, target = case.args[2], case.args[3]
+    key: _BudgetKey = case.key
+    lr = real_scalar(value)
+    if lr is None:
+        return f"expected a learning rate (one positive number), got {type(value).__name__}"
+    if not math.isfinite(lr) or lr <= 0:
+        return f"expected a positive, finite learning rate, got {lr!r}"
+    cost = _cost_after(a, theta0, lr, n_steps)
+    if not cost <= target:  # also NaN
+        shown = f"{cost:.3g}" if math.isfinite(cost) else "no longer finite"
+        head = f"with η = {lr:.4g} the cost after {n_steps} steps is {shown}, above the target {target:.3g}"
+        if not (math.isfinite(cost) and cost < key.start_cost):
+            return head + f" (it started at {key.start_cost:.3g}): the run diverges, so η is too large"
+        if lr < 2 / (key.L + key.mu):
+            return head + ": the run is still crawling along the flattest direction, so try larger learning rates"
+        return head + ": the steepest direction overshoots and barely shrinks, so try smaller learning rates"
+    return None
+
+
+LR_FOR_BUDGET = Exercise(
+    id="01.lr_for_budget",
+    kind="function",
+    title=(
+        "lr_for_budget(A, theta0, n_steps, target): find by experiment a learning rate with which n_steps GD "
+        "steps on J(θ) = ½θᵀAθ from theta0 bring the cost to target or below"
+    ),
+    reference=lr_for_budget,
+    make_cases=_lr_for_budget_cases,
+    requirement=_lr_for_budget_requirement,
+    hints=(
+        "Run the experiment: for each learning rate on a grid, take n_steps steps from theta0 (your run_gd, with "
+        "the gradient A @ theta) and compute the final cost ½ θᵀAθ. Keep the learning rate whose cost is lowest.",
+        "Learning rates worth trying span several decades: np.geomspace(1e-3, 10, 121). Runs with η too large "
+        "blow up; they simply lose the comparison (or skip costs that are not finite).",
+        "for lr in np.geomspace(1e-3, 10, 121):  theta = theta0; repeat n_steps times theta = theta - lr * (A @ "
+        "theta); cost = 0.5 * float(theta @ A @ theta); keep lr when cost is the lowest so far. Return that lr.",
+    ),
+    solution=(
+        "import numpy as np\n\n\n"
+        "def lr_for_budget(A, theta0, n_steps, target):\n"
+        "    best_lr, best_cost = None, float('inf')\n"
+        "    for lr in np.geomspace(1e-3, 10.0, 121).tolist():  # several decades, as Python floats\n"
+        "        theta = theta0\n"
+        "        for _ in range(n_steps):\n"
+        "            theta = theta - lr * (A @ theta)  # the gradient of ½θᵀAθ is Aθ\n"
+        "        cost = 0.5 * float(theta @ (A @ theta))\n"
+        "        if cost < best_cost:  # a run that blew up has a huge (or NaN) cost and loses\n"
+        "            best_lr, best_cost = lr, cost\n"
+        "    return best_lr\n"
+    ),
+    mistakes=(
+        Mistake(
+            "safe_step",
+            "η = 1/L is the safe textbook step, but not the fastest: the flattest direction shrinks only by "
+            "1 − μ/L per step, too slowly for this budget. The experiment finds larger steps that are still "
+            "stable, up to about 2/(L + μ), where the steepest and flattest directions shrink equally fast.",
+            lambda A, theta0, n_steps, target: 1 / float(np.max(np.linalg.eigvalsh(to_numpy(A)))),
+        ),
+        Mistake(
+            "stability_limit",
+            "η = 2/L is the edge of stability, not a good step: along the steepest direction 1 − ηL = −1, so that "
+            "part of θ flips sign every step and never shrinks. The fastest fixed step is smaller, about 2/(L + μ).",
+            lambda A, theta0, n_steps, target: 2 / float(np.max(np.linalg.eigvalsh(to_numpy(A)))),
+        ),
+        Mistake(
+            "flat_direction_step",
+            "η = 1/μ is the perfect step for the flattest direction alone, but the steepest direction then has "
+            "|1 − ηL| = L/μ − 1 > 1 and the run diverges: one learning rate must suit every direction at once.",
+            lambda A, theta0, n_steps, target: 1 / float(np.min(np.linalg.eigvalsh(to_numpy(A)))),
+        ),
+    ),
+)
+
+
+EXERCISES: tuple[Exercise, ...] = (GD_STEP, RUN_GD, MAX_STABLE_LR, LR_FOR_BUDGET, DIAGNOSE_CURVE)

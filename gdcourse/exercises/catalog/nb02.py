@@ -19,6 +19,17 @@ Conventions decided here:
   them to both sets; it returns ``(Z_train, Z_val)``.  The cases have no constant feature.
 - ``condition_number`` is a value: :math:`\kappa` of the MSE's Hessian for a feature with mean 3 and
   standard deviation 1 (relative tolerance 1e-3, so 119 passes).
+- ``beat_the_budget(X, y, n_steps, tol)`` is an experiment.  Gradient descent on the MSE above (factor
+  :math:`2/n`, an intercept) starts from :math:`(w, b) = 0` and takes exactly ``n_steps`` steps, on the raw
+  features or on the standardised ones (training mean and ``ddof=0`` standard deviation of ``X``, as in
+  ``standardize``); the answer is the pair ``(standardize, lr)``, a ``bool`` (or ``np.bool_``) and one
+  positive number.  It passes when that run ends within ``tol`` of the least-squares minimum :math:`J^*`
+  (the case's ``key``, computed with ``np.linalg.lstsq``; standardising does not change it).  The cases are
+  badly scaled or offset (κ of the raw features from a few hundred to about 10⁶, of the standardised ones
+  below 8), ``n_steps = 50`` and ``tol`` is a millionth of :math:`J(0) - J^*`: on the raw features the best
+  fixed η misses ``tol`` by a factor of 1000 or more, on the standardised ones every
+  :math:`\eta \in [0.6/L, 1.8/L]` meets it (:math:`L = \lambda_{\max}(\frac2n\tilde F^\top\tilde F)` of
+  the features run on), and :math:`\eta = 2/L` misses it by a factor of 1000 or more.
 """
 
 from __future__ import annotations
@@ -28,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from gdcourse.backend import array_namespace, asarray
+from gdcourse.backend import array_namespace, asarray, to_numpy
 from gdcourse.exercises.catalog import XP_PREAMBLE
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
 
 __all__ = ["EXERCISES"]
 
@@ -424,4 +435,255 @@ CONDITION_NUMBER = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (MSE_GRAD, CONDITION_NUMBER, STANDARDIZE)
+# --- 02.beat_the_budget -------------------------------------------------------------------------
+
+
+def _with_ones(F: Any) -> Any:
+    """The design matrix ``[F, 1]`` (a column of ones for the intercept), in ``F``'s namespace."""
+    xp = array_namespace(F)
+    return xp.concat([F, xp.ones_like(F[:, :1])], axis=1)
+
+
+def _standardized(X: Any) -> Any:
+    """``X`` with each column centred and divided by its standard deviation (``ddof=0``)."""
+    xp = array_namespace(X)
+    return (X - xp.mean(X, axis=0)) / xp.std(X, axis=0)
+
+
+def _largest_curvature(F: Any) -> float:
+    r"""L of the MSE on features ``F`` and an intercept: :math:`\lambda_{\max}(\frac2n\tilde F^\top\tilde F)`."""
+    xp = array_namespace(F)
+    F1 = _with_ones(F)
+    return 2.0 * float(xp.max(xp.linalg.eigvalsh(F1.T @ F1 / F.shape[0])))
+
+
+def beat_the_budget(X: Any, y: Any, n_steps: int, tol: float) -> tuple[bool, float]:
+    r"""Reference for ``02.beat_the_budget``: try the raw features, then the standardised ones, with η near 1/L.
+
+    For each choice of features :math:`F` (raw :math:`X`, then :math:`Z = (X - \bar X)/\operatorname{sd}(X)`),
+    run ``n_steps`` steps of gradient descent on :math:`J(w, b) = \frac1n\lVert Fw + b - y\rVert^2` from
+    :math:`(w, b) = 0` with :math:`\eta = c/L`, :math:`L = \lambda_{\max}(\frac2n\tilde F^\top\tilde F)`, for
+    a few :math:`c`, and return the first ``(standardize, lr)`` whose final cost is within ``tol`` of the
+    least-squares minimum :math:`J^*` (the normal equations on the raw features).
+    """
+    xp = array_namespace(X)
+    n = X.shape[0]
+    X1 = _with_ones(X)
+    theta_star = xp.linalg.solve(X1.T @ X1, X1.T @ y)  # the normal equations: the same J* for raw or standardised
+    J_star = float(xp.mean((X1 @ theta_star - y) ** 2))
+    lr = 0.0
+    for standardize in (False, True):
+        F1 = _with_ones(_standardized(X) if standardize else X)
+        L = 2.0 * float(xp.max(xp.linalg.eigvalsh(F1.T @ F1 / n)))
+        for c in (1.0, 0.5, 1.5):  # all below the stability limit 2/L
+            lr = c / L
+            theta = xp.zeros_like(F1[0, :])
+            for _ in range(n_steps):
+                theta = theta - lr * (2.0 / n) * (F1.T @ (F1 @ theta - y))
+            if float(xp.mean((F1 @ theta - y) ** 2)) - J_star <= tol:
+                return standardize, lr
+    return True, lr
+
+
+def _budget_cases(rng: np.random.Generator) -> list[Case]:
+    def case(scales: list[float], offsets: list[float], rho: float, label: str) -> Case:
+        n, p = int(rng.integers(40, 61)), len(scales)
+        U = rng.normal(size=(n, p))
+        if p > 1:  # correlate the first two features: κ of the standardised features is then above 1
+            U[:, 1] = rho * U[:, 0] + math.sqrt(1.0 - rho**2) * U[:, 1]
+        X = np.asarray(offsets) + np.asarray(scales) * U
+        coef = rng.uniform(0.5, 2.0, size=p)  # same signs: the steepest standardised direction carries signal
+        y = U @ coef + rng.uniform(-3.0, 3.0) + rng.normal(0.0, 0.5, size=n)
+        X1 = np.column_stack([X, np.ones(n)])
+        theta_star = np.linalg.lstsq(X1, y, rcond=None)[0]
+        J_star = float(np.mean((X1 @ theta_star - y) ** 2))
+        tol = float(f"{1e-6 * (float(np.mean(y**2)) - J_star):.1g}")  # a millionth of the gap at the start
+        return Case((asarray(X), asarray(y), 50, tol), label=label, key=J_star)
+
+    return [
+        case(
+            [float(rng.uniform(0.5, 1.5))],
+            [float(rng.choice([-1.0, 1.0]) * rng.uniform(8.0, 15.0))],
+            0.0,
+            "one feature far from zero",
+        ),
+        case(
+            [float(rng.uniform(20.0, 50.0)), float(rng.uniform(0.05, 0.2))],
+            [float(rng.uniform(-5.0, 5.0)), float(rng.uniform(-1.0, 1.0))],
+            float(rng.uniform(0.2, 0.5)),
+            "two features on very different scales",
+        ),
+        case(
+            [1.0, float(rng.uniform(5.0, 15.0)), float(rng.uniform(0.1, 0.3))],
+            [float(rng.uniform(2.0, 5.0)), float(rng.uniform(-10.0, 10.0)), 0.0],
+            float(rng.uniform(0.3, 0.6)),
+            "three features, two of them correlated",
+        ),
+    ]
+
+
+def _run_budget(F: np.ndarray, y: np.ndarray, lr: float, n_steps: int) -> tuple[float, bool]:
+    """Final MSE of ``n_steps`` GD steps from 0 on ``[F, 1]`` (host float64), and whether the cost blew up."""
+    n = F.shape[0]
+    F1 = np.column_stack([F, np.ones(n)])
+    theta = np.zeros(F1.shape[1])
+    start = float(np.mean(y**2))
+    with np.errstate(all="ignore"):
+        for _ in range(n_steps):
+            theta = theta - lr * (2.0 / n) * (F1.T @ (F1 @ theta - y))
+            cost = float(np.mean((F1 @ theta - y) ** 2))
+            if not math.isfinite(cost) or cost > 1e6 * start:
+                return cost, True
+    return cost, False
+
+
+def _what(x: Any) -> str:
+    """A short description of a value a learner returned, for a requirement's reason."""
+    if x is None or isinstance(x, bool | np.bool_ | str):
+        return repr(x) if not isinstance(x, str) or len(x) <= 20 else "a string"
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return f"an array of shape {tuple(x.shape)}"
+    if isinstance(x, tuple | list):
+        return f"a {type(x).__name__} of {len(x)} items"
+    return f"a value of type {type(x).__name__}"
+
+
+def _budget_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``n_steps`` GD steps with the answer's features and learning rate end within ``tol`` of J*."""
+    X, y, n_steps, tol = case.args
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        return f"expected the pair (standardize, lr), a bool and a learning rate; got {_what(value)}"
+    standardize, lr = value
+    if real_scalar(standardize) is not None and isinstance(lr, bool | np.bool_):
+        return "the pair is (standardize, lr), in that order: the bool first, then the learning rate"
+    if not isinstance(standardize, bool | np.bool_):
+        return f"standardize must be True or False, got {_what(standardize)}"
+    rate = real_scalar(lr)
+    if rate is None:
+        return f"lr must be one positive number, got {_what(lr)}"
+    if not (math.isfinite(rate) and rate > 0):
+        return f"lr must be a positive, finite learning rate, got {rate:.4g}"
+    X_host, y_host = np.asarray(to_numpy(X), dtype=np.float64), np.asarray(to_numpy(y), dtype=np.float64)
+    F = (X_host - X_host.mean(axis=0)) / X_host.std(axis=0) if standardize else X_host
+    features = "standardised" if standardize else "raw"
+    F1 = np.column_stack([F, np.ones(F.shape[0])])
+    eigenvalues = np.linalg.eigvalsh(2.0 * F1.T @ F1 / F.shape[0])
+    L, kappa = float(eigenvalues[-1]), float(eigenvalues[-1] / eigenvalues[0])
+    cost, blew_up = _run_budget(F, y_host, rate, int(n_steps))
+    gap = cost - float(case.key)
+    if not blew_up and gap <= tol:
+        return None
+    if blew_up or rate >= 2.0 / L:
+        advice = (
+            "The raw features' bowl is far steeper than the standardised one: compute L on the features gradient "
+            "descent runs on"
+            if not standardize
+            else "Take η below 2/L, for example 1/L"
+        )
+        return (
+            f"on the {features} features η = {rate:.4g} is at or above the stability limit 2/L = {2.0 / L:.4g} "
+            f"(L = {L:.4g}, the largest curvature of these features' bowl), so gradient descent does not settle. "
+            + advice
+        )
+    where = (
+        f"after {n_steps} steps on the {features} features with η = {rate:.4g} the cost is {gap:.3g} above "
+        f"its minimum, more than tol = {tol:.3g}"
+    )
+    if not standardize:
+        return (
+            f"{where}. These features' bowl has condition number κ = {kappa:.3g}: gradient descent needs on the "
+            f"order of κ steps whatever η, far more than {n_steps}. Standardise the features"
+        )
+    if rate < 1.0 / L:
+        return f"{where}. η is small for these features: their L is {L:.4g}, and η = 1/L is the classic step"
+    return f"{where}. η is close to the stability limit 2/L = {2.0 / L:.4g}: the steepest direction barely shrinks"
+
+
+def _budget_mistake(standardize: bool, on: str, factor: float = 1.0, swapped: bool = False) -> Any:
+    """A planted answer ``(standardize, factor / L)``, L computed on the raw (``on="raw"``) or standardised features."""
+
+    def answer(X: Any, y: Any, n_steps: int, tol: float) -> Any:
+        lr = factor / _largest_curvature(X if on == "raw" else _standardized(X))
+        return (lr, standardize) if swapped else (standardize, lr)
+
+    return answer
+
+
+BEAT_THE_BUDGET = Exercise(
+    id="02.beat_the_budget",
+    kind="function",
+    title=(
+        "beat_the_budget(X, y, n_steps, tol): choose raw or standardised features and a learning rate with "
+        "which n_steps of gradient descent bring the MSE within tol of its minimum; return (standardize, lr)"
+    ),
+    reference=beat_the_budget,
+    make_cases=_budget_cases,
+    requirement=_budget_requirement,
+    hints=(
+        "First find the target: J* is the cost at the exact minimum, from the normal equations on the design "
+        "matrix [X, 1] (section 5). Then write a helper that runs n_steps of gradient descent from zeros on "
+        "features F (with an intercept) and returns the final cost.",
+        "Try the raw features with η = 1/L, L the largest eigenvalue of the Hessian 2·F̃ᵀF̃/n of *those* "
+        "features, and a few multiples of it: does any reach J* + tol in n_steps? Then the same on the "
+        "standardised features Z = (X − mean) / std, with Z's own L.",
+        "for standardize in (False, True): F = Z if standardize else X; F1 = [F, 1]; "
+        "L = 2 * max(eigvalsh(F1.T @ F1 / n)); run n_steps of θ ← θ − (1/L)·(2/n)·F1ᵀ(F1θ − y) from 0; "
+        "if mean((F1θ − y)²) − J* <= tol: return standardize, 1 / L.",
+    ),
+    solution=(
+        XP_PREAMBLE + "def beat_the_budget(X, y, n_steps, tol):\n"
+        "    n = X.shape[0]\n"
+        "    ones = xp.ones_like(X[:, :1])  # a column of ones, shape (n, 1)\n"
+        "    X1 = xp.concat([X, ones], axis=1)\n"
+        "    theta_star = xp.linalg.solve(X1.T @ X1, X1.T @ y)  # the normal equations\n"
+        "    J_star = float(xp.mean((X1 @ theta_star - y) ** 2))\n"
+        "    Z = (X - xp.mean(X, axis=0)) / xp.std(X, axis=0)\n"
+        "    for standardize, F in ((False, X), (True, Z)):\n"
+        "        F1 = xp.concat([F, ones], axis=1)\n"
+        "        L = 2 * float(xp.max(xp.linalg.eigvalsh(F1.T @ F1 / n)))  # largest curvature of THESE features\n"
+        "        for lr in (1 / L, 0.5 / L, 1.5 / L):\n"
+        "            theta = xp.zeros_like(F1[0, :])  # (w, b) = 0\n"
+        "            for _ in range(n_steps):\n"
+        "                theta = theta - lr * 2 / n * (F1.T @ (F1 @ theta - y))\n"
+        "            if float(xp.mean((F1 @ theta - y) ** 2)) - J_star <= tol:\n"
+        "                return standardize, lr\n"
+        "    return True, lr  # nothing reached the target: the last try\n"
+    ),
+    mistakes=(
+        Mistake(
+            "raw_features",
+            "You kept the raw features, with their own η = 1/L. No fixed step does much better on them, and it is "
+            "not enough: their bowl is a long, narrow valley (κ in the hundreds or more), and gradient descent needs "
+            "on the order of κ steps to walk along its floor. Standardise the features: κ drops to a few units.",
+            _budget_mistake(False, "raw"),
+        ),
+        Mistake(
+            "raw_lr_on_standardised",
+            "You standardised the features but kept the learning rate computed on the raw ones. The raw bowl is "
+            "far steeper (its L is much larger), so that η is tiny on the standardised bowl and the budget runs "
+            "out. Compute L again, on the features gradient descent actually runs on.",
+            _budget_mistake(True, "raw"),
+        ),
+        Mistake(
+            "standardised_lr_on_raw",
+            "You return the learning rate of the standardised features but say to run on the raw ones. On the raw "
+            "features, whose bowl is far steeper, that η is above the stability limit 2/L and gradient descent "
+            "diverges. The learning rate belongs to the features it was computed on.",
+            _budget_mistake(False, "standardised"),
+        ),
+        Mistake(
+            "edge_of_stability",
+            "Your η is 2/L on the standardised features, the stability limit itself: the steepest direction is "
+            "multiplied by 1 − ηL = −1 at every step, so it flips sign forever and never shrinks. (That is "
+            "η = 1/λmax(F̃ᵀF̃/n), the step for ½·MSE; the Hessian of the MSE is 2·F̃ᵀF̃/n.) Take η = 1/L.",
+            _budget_mistake(True, "standardised", factor=2.0),
+        ),
+        Mistake(
+            "swapped_pair",
+            "The pair is in the wrong order: return (standardize, lr), the bool first and the learning rate second.",
+            _budget_mistake(True, "standardised", swapped=True),
+        ),
+    ),
+)
+
+EXERCISES: tuple[Exercise, ...] = (MSE_GRAD, CONDITION_NUMBER, BEAT_THE_BUDGET, STANDARDIZE)

@@ -10,6 +10,16 @@ Conventions decided here:
 
   with labels ``y`` in :math:`\{0, 1\}` given as floats, ``X`` of shape ``(n, p)``, ``w`` of shape ``(p,)``.
   Results are compared with relative tolerance 1e-6.
+- ``log_loss_lr(X, y, n_steps, target)`` is an experiment on the same loss (``X``'s last column is ones,
+  the intercept): any learning rate with which ``n_steps = 40`` steps
+  :math:`w \leftarrow w - \eta\,\frac1n X^\top(\sigma(Xw) - y)` from :math:`w = 0` end at a log loss of
+  ``target`` or below passes.  The case's ``key`` holds the minimum :math:`J^*` (Newton's method; data that
+  turn out separable are drawn again) and :math:`\lambda_{\max}(X^\top X/n)`.  ``target`` is placed on a
+  fine grid of :math:`\eta = c \cdot 4/\lambda_{\max}`, :math:`1 \le c \le 64`: its gap to :math:`J^*` is
+  twice the worst gap over :math:`c \in [c^*/1.5, 1.5c^*]` (:math:`c^*` the best on the grid), and the safe
+  step :math:`c = 1` (the Hessian is at most :math:`X^\top X/(4n)`) misses it by a factor of 10 or more.
+  So a scan with ratio 2 between rates finds it, and the safe step, the MSE's step
+  :math:`1/(2\lambda_{\max})` and :math:`1/\lambda_{\max}` all fail, on every seed.
 - ``hinge_subgradient(X, y, w)`` is a subgradient of the mean hinge loss, labels in :math:`\{-1, +1\}`:
 
   .. math:: J(w) = \frac1n \sum_i \max(0,\ 1 - y_i x_i^\top w), \qquad
@@ -27,14 +37,16 @@ Conventions decided here:
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gdcourse.backend import array_namespace, asarray
+from gdcourse.backend import array_namespace, asarray, to_numpy
 from gdcourse.exercises.catalog import XP_PREAMBLE
-from gdcourse.exercises.core import Case, Exercise, Mistake
-from gdcourse.losses import sigmoid
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
+from gdcourse.losses import log_loss, sigmoid
 
 __all__ = ["EXERCISES"]
 
@@ -179,8 +191,8 @@ def _hinge_cases(rng: np.random.Generator) -> list[Case]:
         w = rng.choice([-1.0, -0.5, -0.25, 0.25, 0.5, 1.0], size=p)
         w[0] = rng.choice([-0.5, -0.25, 0.25, 0.5])  # a power of two: solving for x_0 stays exact
         base = [2.5, 1.5, 1.25, 0.5, 0.25, -0.5, -1.5]  # beyond, inside, and on the wrong side of the margin
-        parts = [base, rng.choice(base, size=max(n - len(base), 0))] + ([[1.0, 1.0]] if kink else [])
-        margins = np.concatenate(parts)
+        parts: list[np.ndarray] = [np.asarray(base), rng.choice(base, size=max(n - len(base), 0))]
+        margins = np.concatenate(parts + ([np.ones(2)] if kink else []))
         rng.shuffle(margins)
         n = len(margins)
         y = rng.choice([-1.0, 1.0], size=n)
@@ -330,4 +342,215 @@ SUPPORT_VECTORS = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (LOG_LOSS_GRAD, HINGE_SUBGRADIENT, SUPPORT_VECTORS)
+# --- 03.log_loss_lr -----------------------------------------------------------------------------
+
+_LR_MULTIPLES = np.geomspace(1.0, 64.0, 13)
+"""The learning rates the reference tries, as multiples of the safe step 4/λmax(XᵀX/n) (ratio √2 apart)."""
+
+
+def log_loss_lr(X: Any, y: Any, n_steps: int, target: float) -> float:
+    r"""Reference for ``03.log_loss_lr``: scan η upwards from the safe step, keep the lowest loss after the budget.
+
+    The log loss's Hessian :math:`\frac1n X^\top\operatorname{diag}(p_i(1-p_i))X` is at most
+    :math:`\frac14 X^\top X/n`, so :math:`\eta = 4/\lambda_{\max}(X^\top X/n) = 1/L` is safe; each run is
+    ``n_steps`` updates :math:`w \leftarrow w - \eta\,\frac1n X^\top(\sigma(Xw) - y)` from :math:`w = 0`.
+    """
+    xp = array_namespace(X)
+    n = X.shape[0]
+    safe = 4.0 / float(xp.max(xp.linalg.eigvalsh(X.T @ X / n)))
+    best_lr, best_cost = safe, math.inf
+    for multiple in _LR_MULTIPLES.tolist():
+        lr = multiple * safe
+        w = xp.zeros_like(X[0, :])
+        for _ in range(n_steps):
+            w = w - lr * (X.T @ (sigmoid(X @ w) - y)) / n
+        cost = float(log_loss(X @ w, y))
+        if cost < best_cost:
+            best_lr, best_cost = lr, cost
+    return best_lr
+
+
+def _log_losses_after(X: np.ndarray, y: np.ndarray, lrs: np.ndarray, n_steps: int, *, every: bool = True) -> Any:
+    """The log loss during ``n_steps`` GD steps from 0, for every learning rate in ``lrs`` at once (NumPy, float64).
+
+    With ``every``, an array of shape ``(n_steps + 1, len(lrs))``, row 0 the start (log 2); else only the last row.
+    """
+    n = X.shape[0]
+    W = np.zeros((X.shape[1], lrs.size))
+    rows = [np.full(lrs.size, math.log(2.0))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(n_steps):
+            W = W - lrs * (X.T @ (_sigmoid_host(X @ W) - y[:, None])) / n
+            if every or step == n_steps - 1:
+                Z = X @ W
+                rows.append(np.mean(np.logaddexp(0.0, Z) - y[:, None] * Z, axis=0))
+    return np.array(rows) if every else rows[-1]
+
+
+def _sigmoid_host(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ without overflow
+
+
+def _log_loss_minimum(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The minimiser of the mean log loss by Newton's method, and the minimum; ``None`` if the data look separable.
+
+    On separable data the log loss has no minimiser: the weights grow without bound (or the Hessian becomes
+    singular), and the case is drawn again.
+    """
+    n, w = X.shape[0], np.zeros(X.shape[1])
+    for _ in range(100):
+        p = _sigmoid_host(X @ w)
+        try:
+            step = np.linalg.solve(X.T @ (X * (p * (1 - p))[:, None]) / n, X.T @ (p - y) / n)
+        except np.linalg.LinAlgError:
+            return None
+        w = w - step
+        if not np.max(np.abs(w)) < 30.0:
+            return None
+        if np.max(np.abs(step)) < 1e-13:
+            z = X @ w
+            return w, float(np.mean(np.logaddexp(0.0, z) - y * z))
+    return None
+
+
+@dataclass(frozen=True)
+class _LogLossKey:
+    """What the judge knows about a case of ``03.log_loss_lr``: the minimum J* and λmax(XᵀX/n)."""
+
+    J_star: float
+    lam_max: float
+
+
+_DESIGN_MULTIPLES = np.geomspace(1.0, 64.0, 121)
+"""A fine grid of learning rates, as multiples of the safe step, to place each case's target."""
+
+
+def _log_loss_lr_cases(rng: np.random.Generator) -> list[Case]:
+    def case(n: int, p: int, separation: float, n_steps: int, label: str) -> Case:
+        while True:  # two draws on average: drop separable data and data without a clear window of good rates
+            U = rng.normal(size=(n, p))
+            direction = rng.normal(size=p)
+            scores = U @ (separation * direction / np.linalg.norm(direction)) + rng.uniform(-1.0, 1.0)
+            y = (rng.random(n) < _sigmoid_host(scores)).astype(float)
+            X = np.column_stack([U, np.ones(n)])  # the intercept is the last weight
+            minimum = _log_loss_minimum(X, y)
+            if minimum is None:
+                continue
+            J_star = minimum[1]
+            lam_max = float(np.linalg.eigvalsh(X.T @ X / n)[-1])
+            gaps = _log_losses_after(X, y, 4.0 / lam_max * _DESIGN_MULTIPLES, n_steps, every=False) - J_star
+            best = _DESIGN_MULTIPLES[int(np.argmin(gaps))]
+            # every rate within a factor 1.5 of the best one must pass, with a factor 2 to spare
+            window = (_DESIGN_MULTIPLES >= best / 1.5) & (_DESIGN_MULTIPLES <= best * 1.5)
+            target_gap = max(2.0 * float(np.max(gaps[window])), 1e-10)
+            if gaps[0] >= 10.0 * target_gap:  # and the safe step misses the target by a factor 10 or more
+                break
+        key = _LogLossKey(J_star=J_star, lam_max=lam_max)
+        return Case((asarray(X), asarray(y), n_steps, J_star + target_gap), label=label, key=key)
+
+    return [
+        case(80, 2, 4.0, 40, "two features, overlapping classes"),
+        case(120, 3, 4.0, 40, "three features, more samples"),
+        case(60, 1, 5.0, 40, "one feature, well separated classes"),
+    ]
+
+
+def _log_loss_lr_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``n_steps`` GD steps on the log loss with learning rate ``value`` reach the target."""
+    X, y = np.asarray(to_numpy(case.args[0]), dtype=np.float64), np.asarray(to_numpy(case.args[1]), dtype=np.float64)
+    n_steps, target = case.args[2], case.args[3]
+    key: _LogLossKey = case.key
+    lr = real_scalar(value)
+    if lr is None:
+        return f"expected a learning rate (one positive number), got {type(value).__name__}"
+    if not math.isfinite(lr) or lr <= 0:
+        return f"expected a positive, finite learning rate, got {lr!r}"
+    costs = _log_losses_after(X, y, np.array([lr]), n_steps)[:, 0]
+    if costs[-1] <= target:
+        return None
+    above = f"{costs[-1] - key.J_star:.3g} above" if math.isfinite(costs[-1]) else "not finite, far above"
+    head = (
+        f"with η = {lr:.4g} the log loss after {n_steps} steps is {above} its minimum {key.J_star:.6g}; the "
+        f"target asks for at most {target - key.J_star:.3g} above it"
+    )
+    if not np.all(np.isfinite(costs)) or np.any(np.diff(costs) > 1e-12):
+        return head + ": the loss went up at some steps, so η overshoots: try smaller learning rates"
+    safe = 4.0 / key.lam_max
+    return (
+        head + f": the loss fell at every step, but too slowly, so try larger learning rates. The bound "
+        f"L = λmax(XᵀX/n)/4 makes η = 1/L = {safe:.4g} safe, not fast"
+    )
+
+
+def _log_loss_lr_mistake(factor: float) -> Any:
+    """A planted answer: ``factor / λmax(XᵀX/n)``."""
+
+    def answer(X: Any, y: Any, n_steps: int, target: float) -> float:
+        xp = array_namespace(X)
+        return factor / float(xp.max(xp.linalg.eigvalsh(X.T @ X / X.shape[0])))
+
+    return answer
+
+
+LOG_LOSS_LR = Exercise(
+    id="03.log_loss_lr",
+    kind="function",
+    title=(
+        "log_loss_lr(X, y, n_steps, target): find by experiment a learning rate with which n_steps GD steps on "
+        "the log loss from w = 0 bring it to target or below"
+    ),
+    reference=log_loss_lr,
+    make_cases=_log_loss_lr_cases,
+    requirement=_log_loss_lr_requirement,
+    hints=(
+        "Write the run once: from w = 0, n_steps times w ← w − η Xᵀ(σ(Xw) − y)/n, then the loss "
+        "losses.log_loss(X @ w, y). Then run it for many learning rates and keep the best.",
+        "Start from the safe step η = 1/L with L = λmax(XᵀX/n)/4 (the log loss's Hessian is at most a quarter "
+        "of XᵀX/n) and try larger ones too, e.g. that step times 1, √2, 2, 2√2, … up to 64.",
+        "safe = 4 / float(xp.max(xp.linalg.eigvalsh(X.T @ X / n))); for each lr in safe * np.geomspace(1, 64, 13): "
+        "run the n_steps updates from zeros, compute the final loss, keep the lr with the lowest one; return it.",
+    ),
+    solution=(
+        XP_PREAMBLE + "import numpy as np\n\n"
+        "from gdcourse import losses\n\n\n"
+        "def log_loss_lr(X, y, n_steps, target):\n"
+        "    n = X.shape[0]\n"
+        "    safe = 4 / float(xp.max(xp.linalg.eigvalsh(X.T @ X / n)))  # 1/L: the Hessian is at most XᵀX/(4n)\n"
+        '    best_lr, best_loss = safe, float("inf")\n'
+        "    for lr in (safe * np.geomspace(1, 64, 13)).tolist():  # the safe step and larger ones\n"
+        "        w = xp.zeros_like(X[0, :])  # w = 0\n"
+        "        for _ in range(n_steps):\n"
+        "            w = w - lr * (X.T @ (losses.sigmoid(X @ w) - y)) / n\n"
+        "        loss = float(losses.log_loss(X @ w, y))\n"
+        "        if loss < best_loss:\n"
+        "            best_lr, best_loss = lr, loss\n"
+        "    return best_lr\n"
+    ),
+    mistakes=(
+        Mistake(
+            "mse_curvature",
+            "η = 1/(2λmax(XᵀX/n)) is 1/L for the mean *squared* error (notebook 02), whose Hessian is 2XᵀX/n. The "
+            "log loss's Hessian is (1/n) Xᵀ diag(p(1 − p)) X, and p(1 − p) ≤ ¼: its bowl is at least 8 times "
+            "flatter, so this η crawls. Start from 4/λmax and experiment with larger steps.",
+            _log_loss_lr_mistake(0.5),
+        ),
+        Mistake(
+            "no_quarter",
+            "η = 1/λmax(XᵀX/n) forgets the factor p(1 − p) ≤ ¼ in the log loss's Hessian (1/n) Xᵀ diag(p(1 − p)) X: "
+            "the bowl is at least 4 times flatter than XᵀX/n, so this η crawls. Start from 4/λmax and experiment "
+            "with larger steps.",
+            _log_loss_lr_mistake(1.0),
+        ),
+        Mistake(
+            "safe_bound",
+            "η = 4/λmax(XᵀX/n) is 1/L for the bound L = λmax/4: safe, but not the fastest. The bound holds at "
+            "w = 0, where every p = ½ and p(1 − p) = ¼; as the predictions become confident, p(1 − p) falls well "
+            "below ¼, the bowl flattens, and steps two or three times larger still converge. Only the experiment "
+            "shows how large.",
+            _log_loss_lr_mistake(4.0),
+        ),
+    ),
+)
+
+
+EXERCISES: tuple[Exercise, ...] = (LOG_LOSS_GRAD, LOG_LOSS_LR, HINGE_SUBGRADIENT, SUPPORT_VECTORS)

@@ -15,22 +15,38 @@ Conventions decided here:
   exactly 0 is taken as **0**, as in PyTorch and :meth:`gdcourse.autodiff.Tensor.relu` (any value in
   [0, 1] is a valid subgradient there; the course fixes one so results are comparable).  Every case
   contains exact zeros.  The reference is the array engine.
+- ``04.spot_the_bug(loss_fn, grad_fn, theta)`` is an experiment: a gradient check.  ``loss_fn`` is a
+  :class:`RidgeLogisticLoss` (returns a Python float), ``grad_fn`` a :class:`HandWrittenGradient` (both
+  gdcourse dataclasses, so the grader sends them as data): the exact gradient with a few entries multiplied
+  by a wrong factor (−1, 2, ½, 0, 1.01, or 1 ± a few 10⁻⁴ or 10⁻⁵), drawn from the case's ``pattern`` and
+  ``seed``.  The answer is the indices of the wrong entries, as a list, tuple or 1-D integer array (a single
+  int is one index), in any order; it passes when it names exactly the slipped entries (the case's
+  ``key``: index → relative error of the slip).  The features' scales run from 0.02 to 50, so the entries
+  span four orders of magnitude; every case is drawn so that central differences (h = 1e-6, float64) agree
+  with each correct entry to 1e-7 or better and differ from each slip by about 5e-5 or more, on both sides of the
+  tolerance 1e-6 by a factor 10.  The second case puts a slip of about 1e-4 on an entry of size 3.5e-3
+  (missed by an absolute test) and one on an entry above 0.1; the first case has correct entries that a
+  one-sided difference and a tiny step each flag, not the same ones.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from array_api_compat import device
 
 from gdcourse import nn
 from gdcourse.autodiff import Tensor
-from gdcourse.backend import array_namespace, asarray
+from gdcourse.backend import array_namespace, asarray, to_numpy
 from gdcourse.exercises.catalog import XP_PREAMBLE
 from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.gradcheck import numerical_grad, relative_error
+from gdcourse.losses import sigmoid
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "HandWrittenGradient", "RidgeLogisticLoss"]
 
 
 # --- 04.chain_rule ------------------------------------------------------------------------------
@@ -318,4 +334,320 @@ RELU_BACKWARD = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (CHAIN_RULE, LINEAR_BACKWARD, RELU_BACKWARD)
+# --- 04.spot_the_bug ----------------------------------------------------------------------------
+
+_SLIP_TOL = 1e-6
+"""The gradient check's tolerance on the relative error (this notebook's, for float64)."""
+
+
+@dataclass(frozen=True, eq=False)
+class RidgeLogisticLoss:
+    r"""The loss of ``04.spot_the_bug``: logistic regression with a ridge penalty.
+
+    .. math:: J(\theta) = \frac1n\sum_i \big[\log(1 + e^{z_i}) - y_i z_i\big]
+              + \frac\alpha2\lVert\theta\rVert^2, \qquad z = X\theta .
+
+    Attributes
+    ----------
+    X : array
+        Features, shape ``(n, p)``, on very different scales.
+    y : array
+        Labels 0 or 1, shape ``(n,)``.
+    alpha : float
+        Ridge strength.
+    """
+
+    X: Any
+    y: Any
+    alpha: float
+
+    def __call__(self, theta: Any) -> float:
+        """Return J(θ) as a Python float."""
+        xp = array_namespace(self.X)
+        z = self.X @ theta
+        return float(xp.mean(xp.logaddexp(xp.zeros_like(z), z) - self.y * z) + 0.5 * self.alpha * (theta @ theta))
+
+    def __repr__(self) -> str:
+        return f"<ridge logistic loss J(θ), {self.X.shape[1]} parameters>"
+
+
+def _planted_slips(pattern: str, seed: int, p: int) -> list[tuple[int, float]]:
+    """The entries of the gradient that :class:`HandWrittenGradient` gets wrong, and the factor each is off by.
+
+    ``"one"``: one entry off by a sign, a factor 2 or ½, or dropped; ``"subtle"``: two entries off by a few parts
+    in 10⁴ (the first on a small entry, the second on a large one, as the case generator arranges); ``"several"``:
+    two or three entries, each off by a sign, a factor, a dropped term or 1%.
+    """
+    gen = np.random.default_rng(seed)
+    order = [int(i) for i in gen.permutation(p)]
+    if pattern == "one":
+        return [(order[0], float(gen.choice([-1.0, 2.0, 0.5, 0.0])))]
+    if pattern == "subtle":
+        small = 1.0 + float(gen.choice([-1.0, 1.0])) * float(gen.uniform(5e-5, 1e-4))
+        large = 1.0 + float(gen.choice([-1.0, 1.0])) * float(gen.uniform(1e-4, 5e-4))
+        return [(order[0], small), (order[1], large)]
+    count = int(gen.integers(2, 4))
+    return [(order[k], float(gen.choice([-1.0, 2.0, 0.5, 0.0, 1.01]))) for k in range(count)]
+
+
+def _true_gradient(X: Any, y: Any, alpha: float, theta: Any) -> Any:
+    r""":math:`\nabla J(\theta) = \frac1n X^\top(\sigma(X\theta) - y) + \alpha\theta` for :class:`RidgeLogisticLoss`."""
+    return X.T @ (sigmoid(X @ theta) - y) / X.shape[0] + alpha * theta
+
+
+@dataclass(frozen=True, eq=False)
+class HandWrittenGradient:
+    r"""A hand-written gradient of :class:`RidgeLogisticLoss` with a few slips: the exercise's "buggy backward".
+
+    :math:`\nabla J(\theta) = \frac1n X^\top(\sigma(X\theta) - y) + \alpha\theta`, except at the entries
+    :func:`_planted_slips` picks from ``pattern`` and ``seed``, which are off by a factor.
+    """
+
+    X: Any
+    y: Any
+    alpha: float
+    pattern: str
+    seed: int
+
+    def __call__(self, theta: Any) -> Any:
+        """Return the (partly wrong) gradient at θ, an array like θ."""
+        xp = array_namespace(self.X)
+        grad = _true_gradient(self.X, self.y, self.alpha, theta)
+        factors = np.ones(self.X.shape[1])
+        for index, factor in _planted_slips(self.pattern, self.seed, self.X.shape[1]):
+            factors[index] = factor
+        return grad * xp.asarray(factors, dtype=grad.dtype, device=device(grad))
+
+    def __repr__(self) -> str:
+        return f"<hand-written gradient of J(θ), {self.X.shape[1]} parameters>"
+
+
+def spot_the_bug(loss_fn: Any, grad_fn: Any, theta: Any) -> np.ndarray:
+    r"""Reference for ``04.spot_the_bug``: the entries whose relative error against central differences exceeds 1e-6.
+
+    :math:`r_k = |a_k - n_k| / \max(|a_k|, |n_k|)` with :math:`a` = ``grad_fn(theta)`` and :math:`n` the
+    central differences of ``loss_fn`` with :math:`h = 10^{-6}` in float64
+    (:func:`gdcourse.gradcheck.numerical_grad`); returns the sorted flat indices with :math:`r_k > 10^{-6}`.
+    """
+    numeric = numerical_grad(loss_fn, theta)  # central differences, h = 1e-6, float64
+    return np.flatnonzero(relative_error(grad_fn(theta), numeric) > _SLIP_TOL)
+
+
+_SCALES = np.array([50.0, 5.0, 1.0, 1.0, 0.2, 0.02, 0.02])
+"""The features' scales (permuted in each case): gradient entries range over four orders of magnitude."""
+_ALPHA = 0.01
+
+
+def _central(f: Any, theta: np.ndarray, h: float) -> np.ndarray:
+    return np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+
+
+def _steps_show(loss: Any, theta: np.ndarray, grad: np.ndarray, correct: list[int]) -> bool:
+    """Whether a one-sided difference (h = 1e-4) and a tiny step (h = 1e-10) each flag a correct entry, not the same.
+
+    The first errs by about h·J''/2 where the loss curves strongly, the second by rounding where the gradient is
+    small, so on a case with both kinds of entry the two planted mistakes flag different sets.
+    """
+    f0 = loss(theta)
+    forward = np.array([(loss(theta + 1e-4 * e) - f0) / 1e-4 for e in np.eye(theta.size)])
+    forward_error = relative_error(grad, forward)[correct]
+    tiny_h_error = relative_error(grad, _central(loss, theta, 1e-10))[correct]
+    flagged = 10 * _SLIP_TOL
+    return (
+        float(np.max(forward_error)) >= flagged
+        and float(np.max(tiny_h_error)) >= flagged
+        and bool(np.any((forward_error >= flagged) & (tiny_h_error <= 0.3 * _SLIP_TOL)))
+    )
+
+
+def _spot_the_bug_cases(rng: np.random.Generator) -> list[Case]:
+    def case(pattern: str, label: str, *, steps_show: bool = False) -> Case:
+        p, n = _SCALES.size, 40
+        seed = int(rng.integers(2**31))
+        slips = _planted_slips(pattern, seed, p)
+        scales = rng.permutation(_SCALES)
+        if pattern == "subtle":  # the first slip on a feature of scale 0.02, the second on the one of scale 50
+            (small, _), (large, _) = slips
+            others = [k for k in range(p) if k not in (small, large)]
+            scales[small], scales[large] = 0.02, 50.0
+            scales[others] = rng.permutation(np.delete(_SCALES, [0, 5]))
+        slipped = [k for k, _ in slips]
+        correct = [k for k in range(p) if k not in slipped]
+        while True:  # one or two draws: keep cases where the check is sharp and the classic mistakes show
+            X = rng.normal(size=(n, p)) * scales
+            y = (rng.random(n) < sigmoid(X @ (rng.normal(size=p) / np.maximum(scales, 0.5)))).astype(float)
+            theta = rng.normal(size=p) / np.maximum(scales, 0.5)
+            loss = RidgeLogisticLoss(X, y, _ALPHA)
+            grad = _true_gradient(X, y, _ALPHA, theta)
+            if pattern == "subtle":  # set the small slip's entry to ±3.5e-3: a slip of 1e-4 is 3.5e-7 there
+                target = float(rng.choice([-1.0, 1.0])) * 3.5e-3
+                for _ in range(3):
+                    theta[small] += (target - grad[small]) / _ALPHA
+                    grad = _true_gradient(X, y, _ALPHA, theta)
+            error = relative_error(grad, _central(loss, theta, 1e-6))  # what the reference sees on the true gradient
+            if float(np.max(error)) > 0.1 * _SLIP_TOL:
+                continue  # the check must be sharp: a correct entry at most 1e-7
+            if pattern == "subtle" and abs(grad[large]) < 0.1:
+                continue  # the larger of the two tiny slips must be large in absolute terms
+            if not steps_show or _steps_show(loss, theta, grad, correct):
+                break
+        key = {k: abs(f - 1.0) / max(abs(f), 1.0) for k, f in slips}  # each slip's relative error
+        gradient = HandWrittenGradient(asarray(X), asarray(y), _ALPHA, pattern, seed)
+        return Case((RidgeLogisticLoss(asarray(X), asarray(y), _ALPHA), gradient, asarray(theta)), label=label, key=key)
+
+    return [
+        case("one", "one slip: a sign, a factor or a dropped term", steps_show=True),
+        case("subtle", "two tiny slips, on a small entry and on a large one"),
+        case("several", "two or three slips of various sizes"),
+    ]
+
+
+def _indices(value: Any, p: int) -> set[int] | str:
+    """The set of indices in a learner's ``value``, or why it is not a list or array of indices into θ."""
+    if isinstance(value, bool | np.bool_) or value is None or isinstance(value, str | bytes | dict):
+        return f"expected the indices of the wrong entries (a list or array of ints), got {type(value).__name__}"
+    if isinstance(value, int | np.integer):
+        value = [value]
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        try:
+            host = np.asarray(to_numpy(value))
+        except Exception:  # noqa: BLE001 - a fake array
+            return "expected the indices of the wrong entries (a list or array of ints)"
+        if host.dtype == np.bool_:
+            return "expected indices, got a boolean mask: np.flatnonzero(mask) turns a mask into the indices"
+        if host.ndim > 1 or host.dtype.kind not in "iu":
+            return f"expected a 1-D array of ints (indices into θ), got shape {host.shape}, dtype {host.dtype}"
+        value = host.reshape(-1).tolist()
+    if not isinstance(value, list | tuple):
+        return f"expected the indices of the wrong entries (a list or array of ints), got {type(value).__name__}"
+    if any(isinstance(v, bool | np.bool_) for v in value) and len(value) == p:
+        return "expected indices, got a list of booleans (a mask): return the positions of the True entries"
+    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in value):
+        return "expected whole-number indices into θ (ints), got other values in the list"
+    if not all(0 <= v < p for v in value):
+        return f"every index must be between 0 and {p - 1} (θ has {p} entries)"
+    return {int(v) for v in value}
+
+
+def _spot_the_bug_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``value`` names exactly the entries of the gradient that are wrong."""
+    p = case.args[2].shape[0]
+    got = _indices(value, p)
+    if isinstance(got, str):
+        return got
+    slips: dict[int, float] = case.key
+    missed, false_alarms = sorted(set(slips) - got), sorted(got - set(slips))
+    if not missed and not false_alarms:
+        return None
+    reasons = []
+    if false_alarms:
+        reasons.append(
+            f"the analytic gradient is right at {_listed(false_alarms)}: the check itself was off there. Use central "
+            "differences (forward ones err by about h·J''/2), a step h near 1e-6 (a far smaller h drowns the "
+            "difference in rounding), float64, and the relative error"
+        )
+    if missed:
+        sizes = ", ".join(f"{slips[k]:.2g}" for k in missed)
+        reasons.append(
+            f"you missed {_listed(missed)}, wrong by a relative {sizes}: that is a bug, far above the 1e-8 or so "
+            "that rounding leaves in float64. Compare the relative error |a − n| / max(|a|, |n|) with the "
+            "tolerance 1e-6 (an absolute error hides a slip on a small entry)"
+        )
+    return "; ".join(reasons)
+
+
+def _listed(indices: list[int]) -> str:
+    return ("entry " if len(indices) == 1 else "entries ") + ", ".join(str(k) for k in indices)
+
+
+def _check_variant(
+    *, h: float = 1e-6, forward: bool = False, absolute: bool = False, tol: float = _SLIP_TOL, worst_only: bool = False
+) -> Any:
+    """A planted answer: a gradient check done one way or another."""
+
+    def answer(loss_fn: Any, grad_fn: Any, theta: Any) -> np.ndarray:
+        xp = array_namespace(theta)
+        analytic = np.asarray(to_numpy(grad_fn(theta)), dtype=np.float64)
+        unit = xp.eye(theta.shape[0], dtype=theta.dtype, device=device(theta))
+        steps = [h * unit[k, :] for k in range(theta.shape[0])]
+        if forward:
+            f0 = loss_fn(theta)
+            numeric = np.array([(loss_fn(theta + step) - f0) / h for step in steps])
+        else:
+            numeric = np.array([(loss_fn(theta + step) - loss_fn(theta - step)) / (2 * h) for step in steps])
+        error = np.abs(analytic - numeric) if absolute else relative_error(analytic, numeric)
+        if worst_only:
+            return np.array([int(np.argmax(error))])
+        return np.flatnonzero(error > tol)
+
+    return answer
+
+
+SPOT_THE_BUG = Exercise(
+    id="04.spot_the_bug",
+    kind="function",
+    title=(
+        "spot_the_bug(loss_fn, grad_fn, theta): a gradient check of a hand-written gradient; return the indices "
+        "of the entries of grad_fn(theta) that are wrong"
+    ),
+    reference=spot_the_bug,
+    make_cases=_spot_the_bug_cases,
+    requirement=_spot_the_bug_requirement,
+    hints=(
+        "Estimate each partial derivative with central differences, (J(θ + h e_k) − J(θ − h e_k)) / (2h), "
+        "h = 1e-6, in float64: numerical_grad(loss_fn, theta) does exactly this.",
+        "Compare entry by entry with the relative error |a − n| / max(|a|, |n|): the entries range over four "
+        "orders of magnitude, so an absolute error would miss a slip on a small entry. gdcourse.gradcheck."
+        "relative_error(a, n) computes it.",
+        "error = relative_error(grad_fn(theta), numerical_grad(loss_fn, theta)); "
+        "return np.flatnonzero(error > 1e-6)  (a correct entry gives about 1e-8 here, a slip 5e-5 or more).",
+    ),
+    solution=(
+        "import numpy as np\n\n"
+        "from gdcourse.gradcheck import numerical_grad, relative_error\n\n\n"
+        "def spot_the_bug(loss_fn, grad_fn, theta):\n"
+        "    numeric = numerical_grad(loss_fn, theta)  # central differences, h = 1e-6, float64\n"
+        "    error = relative_error(grad_fn(theta), numeric)  # |a - n| / max(|a|, |n|), entry by entry\n"
+        "    return np.flatnonzero(error > 1e-6)\n"
+    ),
+    mistakes=(
+        Mistake(
+            "flags_everything",
+            "Your check flags every entry, the correct ones too: it is not accurate enough for a tolerance of 1e-6. "
+            "One-sided differences (J(θ + h e_k) − J(θ)) / h err by about h·J''/2, far above 1e-6 of an entry for "
+            "any usable h; a check in float32 rounds at about 1e-7 of J. Central differences in float64 agree with "
+            "a correct entry to about 1e-8 here.",
+            _check_variant(h=1e-4, forward=True),
+        ),
+        Mistake(
+            "absolute_error",
+            "You compare the absolute error |a − n| with 1e-6, so you miss a slip on an entry that is itself tiny "
+            "(a few 1e-3, off by 1e-4 relative: an absolute error of a few 1e-7). The entries of this gradient span "
+            "four orders of magnitude: compare the relative error |a − n| / max(|a|, |n|).",
+            _check_variant(absolute=True),
+        ),
+        Mistake(
+            "tiny_step",
+            "You flag entries whose analytic gradient is right: with h = 1e-10 the two values J(θ ± h e_k) agree "
+            "to 10 digits, so their difference is mostly rounding error (about 1e-16·J / h = 1e-6·J). A step near "
+            "1e-6 balances truncation and rounding in float64.",
+            _check_variant(h=1e-10),
+        ),
+        Mistake(
+            "loose_tolerance",
+            "Your tolerance is too loose: a relative error of 1e-3 lets through slips of a few parts in 10⁴ — a "
+            "mistyped constant, a forgotten small term. In float64 a correct gradient agrees with central "
+            "differences to about 1e-8, so anything above 1e-6 is a bug.",
+            _check_variant(tol=1e-3),
+        ),
+        Mistake(
+            "worst_only",
+            "You return only the entry with the largest error, but a gradient can be wrong in several places: "
+            "return every entry whose relative error exceeds the tolerance.",
+            _check_variant(worst_only=True),
+        ),
+    ),
+)
+
+
+EXERCISES: tuple[Exercise, ...] = (CHAIN_RULE, LINEAR_BACKWARD, RELU_BACKWARD, SPOT_THE_BUG)

@@ -10,16 +10,32 @@ Conventions decided here:
   last batch.  It is :func:`gdcourse.data.minibatch_indices` with ``shuffle=True, drop_last=False``.
 - ``grad_variance`` is a number (relative tolerance 1e-4, so the finite-population factor with ``n``
   instead of ``n - 1``, 1% off, is caught).
+- ``signal_batch`` is an experiment on the least-squares cost of notebook 05, f_i(θ) = ½(x_iᵀθ − y_i)²:
+  among candidate batch sizes (powers of 2), the smallest whose minibatch noise E‖g_B − ∇J‖², for the
+  batches of a shuffled epoch (without replacement), is below the signal ‖∇J(θ)‖².  The answer is an
+  integer; any real number equal to a candidate passes (``64.0``, a NumPy integer, a 0-d array).  The
+  judge knows the exact noise σ²/B · (n − B)/(n − 1) of every candidate (``Case.key``) and accepts the
+  exact answer, and a neighbouring candidate only where the noise at the boundary is within 10% of the
+  signal, where a measurement may land on either side.  The cases keep the noise more than 25% away
+  from the signal at both candidates around the answer, several times the typical error (about 4%) of
+  a measurement over 1000 minibatches, so that rule never applies to them.  The three cases share one
+  data set and move θ from far to near θ*, so the answer grows from 8 or 16 to 256; the last case puts
+  the finite-population factor to work (B is about half of n).
 - ``fix_divergence`` is a letter.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.backend import array_namespace, asarray, to_numpy
+from gdcourse.exercises.catalog import XP_PREAMBLE
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
+from gdcourse.stochastic import gradient_noise
 
 __all__ = ["EXERCISES"]
 
@@ -224,6 +240,203 @@ GRAD_VARIANCE = Exercise(
 )
 
 
+# --- 05.signal_batch ------------------------------------------------------------------------------
+
+
+def signal_batch(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
+    r"""Reference for ``05.signal_batch``: measure the noise of each candidate, stop at the first below the signal.
+
+    With :math:`\nabla f_i(\theta) = (x_i^\top\theta - y_i)\,x_i`, the signal is :math:`\lVert\nabla J\rVert^2`
+    and the noise of batch size :math:`B` is :math:`\mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2`, measured by
+    :func:`gdcourse.stochastic.gradient_noise` over 1000 minibatches of shuffled epochs.
+    """
+    xp = array_namespace(X)
+    G = (X @ theta - y)[:, None] * X  # row i: the gradient of example i
+    signal = float(xp.sum(xp.mean(G, axis=0) ** 2))
+    for B in batch_sizes:
+        if gradient_noise(G, B, n_draws=1000, seed=0).measured[0] < signal:
+            return B
+    return batch_sizes[-1]
+
+
+def _exact(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """The candidates, their exact noise σ²/B · (n − B)/(n − 1) and the signal ‖∇J‖² (NumPy, float64)."""
+    x, t, th = to_numpy(X), to_numpy(y), to_numpy(theta)
+    G = (x @ th - t)[:, None] * x
+    grad = G.mean(axis=0)
+    sigma2 = float(np.mean(np.sum((G - grad) ** 2, axis=1)))
+    n, sizes = x.shape[0], np.asarray(batch_sizes, dtype=np.int64)
+    return sizes, sigma2 / sizes * (n - sizes) / (n - 1), float(grad @ grad)
+
+
+@dataclass(frozen=True)
+class _NoiseKey:
+    """What the judge knows about a case of ``05.signal_batch``: the exact noise of every candidate."""
+
+    batch_sizes: tuple[int, ...]
+    noise: tuple[float, ...]
+    signal: float
+    answer: int
+
+
+MEASUREMENT_SLACK = 1.1
+"""A neighbour of the exact answer passes where noise and signal differ by less than this factor there."""
+
+
+def _signal_batch_cases(rng: np.random.Generator) -> list[Case]:
+    n = int(rng.integers(520, 561))  # a batch of 256 is about half the data: (n − B)/(n − 1) ≈ 0.5
+    x = rng.normal(1.0, 1.0, size=n)
+    X = np.column_stack([x, np.ones(n)])  # one feature and a column of ones, as in notebook 05
+    y = X @ np.array([rng.uniform(1.0, 3.0), rng.uniform(-2.0, 0.0)]) + 0.5 * rng.normal(size=n)
+    theta_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    residual = X @ theta_star - y
+    sizes = tuple(2**k for k in range(10))  # 1, 2, ..., 512 < n
+    H = X.T @ X / n
+
+    def case(answer: int, low: float, high: float, label: str) -> Case:
+        # θ = θ* + s·u: the noise σ²(s) = a + bs + cs² and the signal s²‖Hu‖² are quadratics in s; solve for
+        # the s that puts noise/signal at `ratio` (drawn in [low, high]) at B = answer
+        ratio, fpc = rng.uniform(low, high), (n - answer) / (n - 1)
+        for _ in range(1000):  # a direction whose noise floor (s → ∞) is low enough: most of them
+            angle = rng.uniform(0.0, 2 * np.pi)
+            u = np.array([np.cos(angle), np.sin(angle)])
+            p, q = residual[:, None] * X, (X @ u)[:, None] * X - H @ u
+            a, b, c = np.mean(np.sum(p * p, 1)), 2 * np.mean(np.sum(p * q, 1)), np.mean(np.sum(q * q, 1))
+            lead = c - ratio * answer / fpc * float((H @ u) @ (H @ u))
+            if lead < 0:  # then exactly one positive root
+                s = (-b - math.sqrt(b * b - 4 * lead * a)) / (2 * lead)
+                break
+        else:
+            raise RuntimeError(f"05.signal_batch: no direction puts the answer at B = {answer}")
+        theta = theta_star + s * u
+        _, noise, signal = _exact(X, y, theta, sizes)
+        key = _NoiseKey(sizes, tuple(float(v) for v in noise), signal, answer)
+        return Case((asarray(X), asarray(y), asarray(theta), sizes), label=label, key=key)
+
+    return [
+        case(int(rng.choice([8, 16])), 0.64, 0.76, "far from the minimum"),
+        case(int(rng.choice([32, 64])), 0.64, 0.76, "closer to the minimum"),
+        case(256, 0.64, 0.74, "near the minimum, where a batch is a large part of the data"),
+    ]
+
+
+def _signal_batch_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``value`` is the smallest candidate whose noise is below the signal (see the module docstring)."""
+    key: _NoiseKey = case.key
+    sizes = key.batch_sizes
+    shown = ", ".join(map(str, sizes))
+    b = real_scalar(value)
+    if b is None:
+        return f"expected one of the candidate batch sizes ({shown}), a whole number, got {type(value).__name__}"
+    if b not in sizes:  # also NaN, ±inf and 63.5
+        return f"{b:g} is not one of the candidate batch sizes ({shown})"
+    k, j = sizes.index(int(b)), sizes.index(key.answer)
+    noise, signal = key.noise[k], key.signal
+    if (
+        k == j
+        or (k == j - 1 and noise < MEASUREMENT_SLACK * signal)
+        or (k == j + 1 and key.noise[j] * MEASUREMENT_SLACK > signal)
+    ):
+        return None
+    if k < j:
+        return (
+            f"at B = {int(b)} the minibatch noise E‖g_B − ∇J‖² = {noise:.3g} is still {noise / signal:.2g} times "
+            f"the signal ‖∇J‖² = {signal:.3g}: the noise dominates at this batch size, so look at larger ones"
+        )
+    return (
+        f"at B = {int(b)} the noise ({noise:.3g}) is below the signal ‖∇J‖² = {signal:.3g}, but it is at a "
+        "smaller candidate too: return the smallest batch size whose noise is below the signal"
+    )
+
+
+def _first(sizes: np.ndarray, below: np.ndarray) -> int:
+    return int(sizes[np.argmax(below)]) if below.any() else int(sizes[-1])
+
+
+def _last_noisy(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
+    sizes, noise, signal = _exact(X, y, theta, batch_sizes)
+    return int(sizes[max(np.argmax(noise < signal) - 1, 0)])
+
+
+def _with_replacement(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
+    sizes, noise, signal = _exact(X, y, theta, batch_sizes)
+    n = to_numpy(X).shape[0]
+    return _first(sizes, noise * (n - 1) / (n - sizes) < signal)  # σ²/B: the factor (n − B)/(n − 1) undone
+
+
+def _norm_not_squared(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
+    sizes, noise, signal = _exact(X, y, theta, batch_sizes)
+    return _first(sizes, noise < math.sqrt(signal))
+
+
+def _comparison_reversed(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
+    sizes, noise, signal = _exact(X, y, theta, batch_sizes)
+    return _first(sizes, noise > signal)
+
+
+SIGNAL_BATCH = Exercise(
+    id="05.signal_batch",
+    kind="function",
+    title=(
+        "signal_batch(X, y, theta, batch_sizes): measure the minibatch-gradient noise E‖g_B − ∇J‖² (shuffled "
+        "epochs) of least squares at θ for each candidate B and return the smallest B whose noise is below "
+        "the signal ‖∇J(θ)‖²"
+    ),
+    reference=signal_batch,
+    make_cases=_signal_batch_cases,
+    requirement=_signal_batch_requirement,
+    hints=(
+        "First the per-example gradients at θ, one row per example: G = (X @ theta - y)[:, None] * X. Their mean "
+        "over the rows is ∇J(θ), and the signal is its squared norm.",
+        "gradient_noise(G, B, n_draws=1000, seed=0).measured[0] is the noise E‖g_B − ∇J‖² of batches of B "
+        "distinct examples (the batches of shuffled epochs). Try the candidates in increasing order.",
+        "signal = float(xp.sum(xp.mean(G, axis=0) ** 2)); for B in batch_sizes: if gradient_noise(G, B, "
+        "n_draws=1000, seed=0).measured[0] < signal: return B",
+    ),
+    solution=(
+        XP_PREAMBLE + "from gdcourse.stochastic import gradient_noise\n\n\n"
+        "def signal_batch(X, y, theta, batch_sizes):\n"
+        "    G = (X @ theta - y)[:, None] * X  # row i: the gradient of example i at theta\n"
+        "    signal = float(xp.sum(xp.mean(G, axis=0) ** 2))  # ‖∇J‖²\n"
+        "    for B in batch_sizes:  # increasing: the first one below the signal is the smallest\n"
+        "        noise = gradient_noise(G, B, n_draws=1000, seed=0).measured[0]  # E‖g_B − ∇J‖², shuffled epochs\n"
+        "        if noise < signal:\n"
+        "            return B\n"
+        "    return batch_sizes[-1]\n"
+    ),
+    mistakes=(
+        Mistake(
+            "last_noisy",
+            "Your batch size is one candidate too small on every case: there the noise is still above the signal. "
+            "Return the first batch size where the noise has fallen below ‖∇J‖², not the last one where it still "
+            "dominates. (If you measured the noise as a mean over the coordinates, np.mean((g_B − ∇J)**2), you "
+            "halved it: E‖g_B − ∇J‖² sums the squares over the coordinates, like ‖∇J‖².)",
+            _last_noisy,
+        ),
+        Mistake(
+            "with_replacement",
+            "You used the noise of batches drawn with replacement, σ²/B. The batches of a shuffled epoch hold B "
+            "distinct examples, and their noise is smaller by the factor (n − B)/(n − 1): when B is half of the "
+            "data that halves it, and a smaller batch already beats the signal. Measure with gradient_noise "
+            "(replace=False, its default) or multiply by (n − B)/(n − 1).",
+            _with_replacement,
+        ),
+        Mistake(
+            "norm_not_squared",
+            "You compared the noise E‖g_B − ∇J‖², a squared length, with ‖∇J‖, a length. The signal in the same "
+            "units is ‖∇J‖² (here ‖∇J‖ < 1, so ‖∇J‖ is the larger number and your batch size comes out too small).",
+            _norm_not_squared,
+        ),
+        Mistake(
+            "comparison_reversed",
+            "Your function returns the smallest candidate, 1: the comparison is reversed (noise > signal holds at "
+            "B = 1 already). Return the first batch size whose noise is *below* the signal ‖∇J‖².",
+            _comparison_reversed,
+        ),
+    ),
+)
+
+
 # --- 05.fix_divergence ----------------------------------------------------------------------------
 
 FIX_DIVERGENCE = Exercise(
@@ -272,4 +485,4 @@ FIX_DIVERGENCE = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (MINIBATCHES, GRAD_VARIANCE, FIX_DIVERGENCE)
+EXERCISES: tuple[Exercise, ...] = (MINIBATCHES, GRAD_VARIANCE, SIGNAL_BATCH, FIX_DIVERGENCE)

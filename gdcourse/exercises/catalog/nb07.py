@@ -21,17 +21,29 @@ Conventions decided here:
   (checked step by step against ``torch.optim``), called on a state built from the arguments.
 - Some cases use a large :math:`\epsilon` and small gradients, where :math:`\epsilon`'s place
   matters; results are compared with relative tolerance 1e-6 and absolute tolerance 1e-12.
+- ``adam_lr(X, y, n_steps, target)`` is an experiment: it returns one learning rate η, and passes when
+  ``n_steps`` updates of :func:`gdcourse.optim.adam` (torch's defaults β = (0.9, 0.999), ε = 1e-8) from
+  θ = 0 on the linear-regression loss :math:`J(\theta) = \tfrac12\,\mathrm{mean}((X\theta - y)^2)` bring
+  it to ``target`` or below.  The target is a thousandth of the way from J(0) down to the minimum J*
+  (rounded to 3 significant digits).  The three cases are the same kind of data with the features in
+  very different units, so that the weights to reach are about 0.001, about 1 and in the thousands.
+  Adam's steps are about η long in the units of θ, so the good rates scale with the weights: from
+  about a hundredth of the largest weight to a few times it (with scattered passes further up), and
+  no single η passes all three cases.  The key holds J(0), J* and the minimiser, for the message
+  ("too little to travel that far", "climbed or blew up", "too large to settle").
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gdcourse import optim
-from gdcourse.backend import array_namespace, asarray
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.backend import array_namespace, asarray, to_numpy
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
 
 __all__ = ["EXERCISES"]
 
@@ -338,4 +350,174 @@ FIRST_STEP = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (RMSPROP_STEP, ADAM_STEP, FIRST_STEP)
+# --- 07.adam_lr ---------------------------------------------------------------------------------
+
+
+def adam_lr(X: Any, y: Any, n_steps: int, target: float) -> float:
+    r"""Reference for ``07.adam_lr``: sweep η over half-decades, keep the one with the lowest loss after the budget.
+
+    Each run is ``n_steps`` updates of :func:`gdcourse.optim.adam` from θ = 0 on
+    :math:`J(\theta) = \tfrac12\,\mathrm{mean}((X\theta - y)^2)`, whose gradient is :math:`X^\top(X\theta - y)/n`.
+    """
+    xp = array_namespace(X)
+    n = X.shape[0]
+    best_lr, best_loss = 0.0, math.inf
+    with np.errstate(over="ignore", invalid="ignore"):  # the runs that blow up overflow
+        for lr in (10.0 ** np.arange(-4.0, 3.5, 0.5)).tolist():  # 1e-4 ... 1e3
+            opt = optim.adam(lr)
+            theta = xp.zeros_like(X[0, :])
+            state = opt.init(theta)
+            for _ in range(n_steps):
+                theta, state = opt.step(theta, X.T @ (X @ theta - y) / n, state)
+            loss = 0.5 * float(xp.mean((X @ theta - y) ** 2))
+            if loss < best_loss:
+                best_lr, best_loss = lr, loss
+    return best_lr
+
+
+def _adam_loss(X: np.ndarray, y: np.ndarray, lr: float, n_steps: int) -> float:
+    """J(θ) after ``n_steps`` Adam updates with learning rate ``lr`` from θ = 0 (NumPy, float64)."""
+    opt = optim.adam(lr)
+    theta = np.zeros(X.shape[1])
+    state = opt.init(theta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(n_steps):
+            theta, state = opt.step(theta, X.T @ (X @ theta - y) / X.shape[0], state)
+        return float(0.5 * np.mean((X @ theta - y) ** 2))
+
+
+@dataclass(frozen=True)
+class _AdamKey:
+    """What the judge knows about a case of ``07.adam_lr``: the start and minimum of the loss, and the minimiser."""
+
+    start_loss: float
+    min_loss: float
+    minimiser: tuple[float, ...]
+
+
+def _adam_lr_cases(rng: np.random.Generator) -> list[Case]:
+    def case(log_scale: float, label: str) -> Case:
+        n, d = int(rng.integers(150, 251)), 3
+        features = rng.normal(size=(n, d)) * rng.permutation([1.0, 3.0, 0.3])  # three features, three spreads
+        weights = rng.uniform(1.0, 3.0, size=d) * rng.choice([-1.0, 1.0], size=d)
+        y = features @ weights + 0.3 * rng.normal(size=n)
+        scale = 10.0 ** (log_scale + rng.uniform(-0.3, 0.3))
+        X = features / scale  # the features in other units: the weights to find are `scale` times larger
+        w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+        start, low = 0.5 * float(np.mean(y**2)), 0.5 * float(np.mean((X @ w_star - y) ** 2))
+        target = float(f"{low + 1e-3 * (start - low):.3g}")  # a thousandth of the way down from J(0) to J*
+        key = _AdamKey(start, low, tuple(float(w) for w in w_star))
+        return Case((asarray(X), asarray(y), int(rng.integers(90, 121)), target), label=label, key=key)
+
+    return [
+        case(-3.0, "large feature values: the weights to find are about 0.001"),
+        case(0.0, "features of order 1: weights of about 1"),
+        case(3.0, "small feature values: weights in the thousands"),
+    ]
+
+
+def _adam_lr_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``n_steps`` Adam updates with learning rate ``value`` reach the case's target loss."""
+    X, y = to_numpy(case.args[0]), to_numpy(case.args[1])
+    n_steps, target = case.args[2], case.args[3]
+    key: _AdamKey = case.key
+    lr = real_scalar(value)
+    if lr is None:
+        return f"expected a learning rate (one positive number), got {type(value).__name__}"
+    if not (math.isfinite(lr) and lr > 0):
+        return f"expected a positive, finite learning rate, got {lr!r}"
+    loss = _adam_loss(X, y, lr, n_steps)
+    if loss <= target:
+        return None
+    shown = f"{loss:.3g}" if math.isfinite(loss) else "no longer finite"
+    head = f"with η = {lr:.3g} the loss after {n_steps} steps is {shown}, above the target {target:.3g}"
+    if not loss < key.start_loss:
+        return head + (
+            f", and even above its value {key.start_loss:.3g} at θ = 0: the run climbed or blew up; check the sign "
+            "of the gradient, or try smaller learning rates"
+        )
+    far = max(abs(w) for w in key.minimiser)
+    if lr * n_steps < 10 * far:  # below the good rates, lr·n_steps/far stays under 2 on these cases; above, over 100
+        return head + (
+            f": Adam's steps are about η long, so {n_steps} steps cover about {lr * n_steps:.3g}, too little to "
+            f"travel to weights of about {far:.3g} and settle there; try larger learning rates"
+        )
+    return head + (
+        ": the steps (about η each) are large enough to get there but too large to settle near the minimum "
+        "within the budget; try smaller learning rates"
+    )
+
+
+def _largest_curvature(X: Any) -> float:
+    x = to_numpy(X)
+    return float(np.linalg.eigvalsh(x.T @ x / x.shape[0]).max())
+
+
+ADAM_LR = Exercise(
+    id="07.adam_lr",
+    kind="function",
+    title=(
+        "adam_lr(X, y, n_steps, target): find by experiment a learning rate with which n_steps Adam updates "
+        "(torch's defaults) from θ = 0 bring J(θ) = ½·mean((Xθ − y)²) to target or below"
+    ),
+    reference=adam_lr,
+    make_cases=_adam_lr_cases,
+    requirement=_adam_lr_requirement,
+    hints=(
+        "Run the experiment: for each learning rate of a sweep, take n_steps Adam updates from θ = 0 "
+        "(optim.adam(lr), with the gradient X.T @ (X @ theta - y) / n) and compute the final loss. Keep the "
+        "learning rate whose loss is lowest.",
+        "Sweep several decades, e.g. 10.0 ** np.arange(-4, 3.5, 0.5): Adam's steps are about η long in the units "
+        "of θ, so the right η depends on how far the weights must travel, and the cases differ by factors of 1000. "
+        "Start from theta = xp.zeros_like(X[0, :]) so that θ is on X's device.",
+        "for lr in (10.0 ** np.arange(-4, 3.5, 0.5)).tolist(): opt = optim.adam(lr); theta = xp.zeros_like(X[0, :]); "
+        "state = opt.init(theta); repeat n_steps times theta, state = opt.step(theta, X.T @ (X @ theta - y) / n, "
+        "state); loss = 0.5 * float(xp.mean((X @ theta - y) ** 2)); keep lr when the loss is the lowest so far.",
+    ),
+    solution=(
+        "import gdcourse\n"
+        "import numpy as np\n"
+        "from gdcourse import optim\n\n"
+        "xp = gdcourse.array_module()  # the active backend's array module, as in the notebook\n\n\n"
+        "def adam_lr(X, y, n_steps, target):\n"
+        "    n = X.shape[0]\n"
+        "    best_lr, best_loss = None, float('inf')\n"
+        "    with np.errstate(over='ignore', invalid='ignore'):  # the runs that blow up overflow: let them\n"
+        "        for lr in (10.0 ** np.arange(-4.0, 3.5, 0.5)).tolist():  # 1e-4 ... 1e3, half-decades\n"
+        "            opt = optim.adam(lr)\n"
+        "            theta = xp.zeros_like(X[0, :])  # θ = 0, on X's device\n"
+        "            state = opt.init(theta)\n"
+        "            for _ in range(n_steps):  # the budget: n_steps Adam updates\n"
+        "                theta, state = opt.step(theta, X.T @ (X @ theta - y) / n, state)\n"
+        "            loss = 0.5 * float(xp.mean((X @ theta - y) ** 2))\n"
+        "            if loss < best_loss:  # a run that blew up has a huge (or NaN) loss and loses\n"
+        "                best_lr, best_loss = lr, loss\n"
+        "    return best_lr\n"
+    ),
+    mistakes=(
+        Mistake(
+            "torch_default",
+            "η = 10⁻³, torch's default, is not tuned: Adam's steps are about η long in the units of θ, so 100 steps "
+            "travel about 0.1 — enough for weights of about 0.001, far too little for weights of about 1 or in the "
+            "thousands. The learning rate must be found for each problem (a sweep or the range test).",
+            lambda X, y, n_steps, target: 1e-3,
+        ),
+        Mistake(
+            "gd_step",
+            "η = 1/L is gradient descent's safe step, in units of θ² per unit of cost: it scales like the square of "
+            "the weights (1/L grows 10⁴-fold when the features shrink 100-fold). Adam divides the gradient by its "
+            "own RMS, so its step is about η in the units of θ and its η scales like the weights themselves; 1/L "
+            "is far too small where the weights are small and far too large where they are large.",
+            lambda X, y, n_steps, target: 1 / _largest_curvature(X),
+        ),
+        Mistake(
+            "exponent",
+            "Your value is the exponent of the learning rate, log₁₀ η, not η itself: a sweep over 10.0 ** k "
+            "must return 10.0 ** k (where the weights are small, your value is even negative).",
+            lambda X, y, n_steps, target: math.log10(adam_lr(X, y, n_steps, target)),
+        ),
+    ),
+)
+
+
+EXERCISES: tuple[Exercise, ...] = (RMSPROP_STEP, ADAM_STEP, FIRST_STEP, ADAM_LR)

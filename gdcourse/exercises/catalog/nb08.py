@@ -16,17 +16,32 @@ Conventions decided here:
   parameters restore-best keeps: the lowest loss among epochs ``0..stop_epoch`` (the earliest, on a
   tie).  This is :class:`gdcourse.regularization.EarlyStopping` with ``min_delta=0``, which is the
   reference.  Both are Python ints (any integer type passes).
+- ``choose_alpha(Z_train, y_train, Z_val, y_val)`` is an experiment: it returns the ridge strength α (one
+  number) of the course's :math:`J_\alpha = \frac{1}{2n}\lVert Zw + b - y\rVert^2 + \frac{\alpha}{2}\lVert w\rVert^2`
+  (scikit-learn's ``Ridge(alpha)`` is n times this α).  The features are standardised polynomial features
+  (degree 12) of 15 to 22 training points, the validation set has 200 points.  The judge refits ridge with the
+  returned α on the training set and computes its test MSE on 400 held-out inputs (``Case.key``: their features
+  and the noise-free truth; the MSE is averaged over the label noise, σ² + mean (ŷ − f)²); any α ≥ 0 whose test
+  MSE is within 25% of the best over all α passes.  Cases are drawn until the margins are clear: the reference's
+  α (51 candidates, 5 per decade) is within 10% of the best and a scan with one α per decade within 20%, the
+  smallest and the largest candidates (1e-8, 100) at least double the best, the reference's α is below 1 (its
+  logarithm is negative), and in the third case n × α misses by 60% or more.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from array_api_compat import device
 
-from gdcourse.backend import array_namespace, asarray
+from gdcourse.backend import array_namespace, asarray, to_numpy
 from gdcourse.exercises.catalog import XP_PREAMBLE
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
 from gdcourse.regularization import EarlyStopping
 from gdcourse.regularization import soft_threshold as _soft_threshold
 
@@ -455,4 +470,282 @@ EARLY_STOP_EPOCH = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (SOFT_THRESHOLD, L2_GRAD_STEP, EARLY_STOP_EPOCH)
+
+# --- 08.choose_alpha ----------------------------------------------------------------------------
+
+ALPHA_GRID = tuple(np.logspace(-8, 2, 51).tolist())
+"""The reference's candidates for α: 5 per decade from 1e-8 to 100 (also the grid the planted mistakes scan)."""
+
+_TEST_ALPHAS = np.concatenate([[0.0], np.logspace(-10, 3, 131)])
+"""Where the judge looks for the best test error any α achieves (α = 0 included: plain least squares)."""
+
+_TEST_SLACK = 1.25
+"""The requirement: the test MSE with the learner's α is at most this many times the best over every α."""
+
+
+def choose_alpha(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> float:
+    r"""Reference for ``08.choose_alpha``: scan α on a log grid, fit ridge on the training set, keep the best α.
+
+    For each α the fit minimises :math:`\frac{1}{2n}\lVert Zw + b - y\rVert^2 + \frac{\alpha}{2}\lVert w\rVert^2`
+    on the training set: the features are centred, so :math:`b = \bar y` and
+    :math:`(Z^\top Z/n + \alpha I)\,w = Z^\top(y - \bar y)/n`; the α kept is the one whose fit has the lowest
+    validation MSE :math:`\frac{1}{m}\lVert Z_{val}w + b - y_{val}\rVert^2`.
+    """
+    xp = array_namespace(Z_train)
+    n, d = Z_train.shape
+    b = xp.mean(y_train)
+    gram, moment = Z_train.T @ Z_train / n, Z_train.T @ (y_train - b) / n
+    best_alpha, best_mse = ALPHA_GRID[0], float("inf")
+    for alpha in ALPHA_GRID:
+        w = xp.linalg.solve(gram + alpha * xp.eye(d, dtype=gram.dtype, device=device(gram)), moment)
+        val_mse = float(xp.mean((Z_val @ w + b - y_val) ** 2))
+        if val_mse < best_mse:
+            best_alpha, best_mse = alpha, val_mse
+    return best_alpha
+
+
+def _ridge_path(Z: np.ndarray, y: np.ndarray, alphas: Any) -> tuple[np.ndarray, float]:
+    r"""Ridge fits for every α of ``alphas`` at once in NumPy: ``(W, b)`` with one column of ``W`` per α.
+
+    With the SVD :math:`Z/\sqrt n = USV^\top`, the minimiser of
+    :math:`\frac{1}{2n}\lVert Zw + b - y\rVert^2 + \frac{\alpha}{2}\lVert w\rVert^2` (centred features) is
+    :math:`b = \bar y`, :math:`w = V\,\mathrm{diag}\big(s_k/(s_k^2 + \alpha)\big)\,U^\top(y - \bar y)/\sqrt n`:
+    stable for a tiny or a huge α, and for α = 0 the least-squares fit of least norm (singular values below
+    the rounding level count as 0, as in ``np.linalg.lstsq``).
+    """
+    n = Z.shape[0]
+    b = float(np.mean(y))
+    u, s, vt = np.linalg.svd(Z / math.sqrt(n), full_matrices=False)
+    s = np.where(s > s[0] * max(Z.shape) * np.finfo(float).eps, s, 0.0)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = np.where(s[:, None] > 0, s[:, None] / (s[:, None] ** 2 + alphas[None, :]), 0.0)
+    return vt.T @ (gain * (u.T @ (y - b))[:, None] / math.sqrt(n)), b
+
+
+def _curves(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation MSE of the ridge fit at every α of :data:`ALPHA_GRID` (host NumPy)."""
+    zt, yt, zv, yv = (np.asarray(to_numpy(a), dtype=np.float64) for a in (Z_train, y_train, Z_val, y_val))
+    w, b = _ridge_path(zt, yt, ALPHA_GRID)
+    train = np.mean((zt @ w + b - yt[:, None]) ** 2, axis=0)
+    val = np.mean((zv @ w + b - yv[:, None]) ** 2, axis=0)
+    return train, val
+
+
+@dataclass(frozen=True, eq=False)
+class _AlphaKey:
+    """What the judge knows about a case of ``08.choose_alpha``: a test set from the same source.
+
+    ``Z_test`` are the features of 400 test inputs (standardised with the training statistics) and ``f_test``
+    the true function there, without noise; ``noise_var`` is σ².  The test MSE of a fit, averaged over the
+    noise of the test labels, is ``noise_var + mean((Z_test w + b − f_test)²)``.  ``best_mse`` is the lowest
+    test MSE any α achieves and ``best_alpha`` where.
+    """
+
+    Z_test: np.ndarray
+    f_test: np.ndarray
+    noise_var: float
+    best_mse: float
+    best_alpha: float
+
+
+def _cubic(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """The polynomial with coefficients ``coef`` (lowest degree first), ``08.choose_alpha``'s first kind of truth."""
+    return np.asarray(np.polynomial.polynomial.polyval(x, coef))
+
+
+def _sine(x: np.ndarray, omega: float, phase: float) -> np.ndarray:
+    """sin(ωx + φ), the smooth truth of ``08.choose_alpha``'s second kind of case."""
+    return np.sin(omega * x + phase)
+
+
+def _test_mse(Z_train: np.ndarray, y_train: np.ndarray, key: _AlphaKey, alphas: Any) -> np.ndarray:
+    """The test MSE, averaged over the test noise, of the ridge fit at each α of ``alphas``."""
+    w, b = _ridge_path(Z_train, y_train, np.atleast_1d(alphas))
+    return key.noise_var + np.mean((key.Z_test @ w + b - key.f_test[:, None]) ** 2, axis=0)
+
+
+def _choose_alpha_case(
+    rng: np.random.Generator, n: int, degree: int, noise: float, truth: str, label: str, convention_case: bool = False
+) -> Case:
+    r"""Draw data sets until they make a case with clear margins (a few draws at most).
+
+    The training inputs are spread evenly (one in each n-th of [−1, 1], as in notebook 08 §6, so that no edge
+    is left empty), the 200 validation inputs are uniform, the 400 test inputs evenly spaced.  A draw is kept
+    when the validation set is representative (the reference's α has a test MSE within 10% of the best), when
+    the problem needs a penalty (α = 1e-8, the smallest candidate, and α = 100, the largest, both at least
+    double the best test MSE) and when the reference's α is below 1 (so its logarithm is negative).
+    ``convention_case`` also asks for α × n, scikit-learn's scale for our α, to miss the target clearly.
+    """
+    for _ in range(100):
+        if truth == "cubic":  # notebook 08's cubic 0.5 − x − x² + 2x³, each coefficient perturbed
+            coef = np.array([0.5, -1.0, -1.0, 2.0]) * rng.uniform(0.7, 1.3, size=4) * rng.choice([-1.0, 1.0])
+
+            f: Callable[[np.ndarray], np.ndarray] = functools.partial(_cubic, coef=coef)
+        else:
+            omega, phase = rng.uniform(2.0, 3.5), rng.uniform(0.0, 2 * np.pi)
+            f = functools.partial(_sine, omega=omega, phase=phase)
+
+        x_train = -1 + 2 * (np.arange(n) + rng.uniform(size=n)) / n
+        x_val, x_test = rng.uniform(-1.0, 1.0, size=200), np.linspace(-1.0, 1.0, 400)
+        y_train = f(x_train) + noise * rng.normal(size=n)
+        y_val = f(x_val) + noise * rng.normal(size=x_val.size)
+        powers = np.arange(1, degree + 1)
+        raw = [x[:, None] ** powers for x in (x_train, x_val, x_test)]
+        mean, std = raw[0].mean(axis=0), raw[0].std(axis=0)
+        z_train, z_val, z_test = ((p - mean) / std for p in raw)
+        probe = _AlphaKey(z_test, f(x_test), noise**2, math.nan, math.nan)
+        tests = _test_mse(z_train, y_train, probe, _TEST_ALPHAS)
+        key = _AlphaKey(z_test, f(x_test), noise**2, float(tests.min()), float(_TEST_ALPHAS[np.argmin(tests)]))
+        val = _curves(z_train, y_train, z_val, y_val)[1]
+        chosen = ALPHA_GRID[int(np.argmin(val))]
+        coarse = ALPHA_GRID[5 * int(np.argmin(val[::5]))]  # a scan with one α per decade
+        candidates = [chosen, ALPHA_GRID[0], ALPHA_GRID[-1], n * chosen, coarse]
+        ratio = _test_mse(z_train, y_train, key, candidates) / key.best_mse
+        if not (ratio[0] <= 1.1 and ratio[4] <= 1.2 and chosen < 1 and ratio[1] >= 2 and ratio[2] >= 2):
+            continue
+        if convention_case and ratio[3] < 1.6:
+            continue
+        return Case((asarray(z_train), asarray(y_train), asarray(z_val), asarray(y_val)), label=label, key=key)
+    raise RuntimeError("no data set with clear margins in 100 draws")  # never seen: a third of the draws or more pass
+
+
+def _choose_alpha_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        _choose_alpha_case(
+            rng,
+            int(rng.integers(18, 23)),
+            12,
+            0.2,
+            "cubic",
+            "a noisy cubic, about 20 training points, degree-12 features",
+        ),
+        _choose_alpha_case(rng, int(rng.integers(18, 23)), 12, 0.25, "sin", "a sine wave, more noise"),
+        _choose_alpha_case(
+            rng, int(rng.integers(15, 19)), 12, 0.2, "sin", "a sine wave, fewer training points", convention_case=True
+        ),
+    ]
+
+
+def _describe(value: Any) -> str:
+    """What ``value`` is, for a message: its type, and its shape when it is an array."""
+    shape = getattr(value, "shape", None)
+    if hasattr(value, "dtype") and shape is not None:
+        return f"an array of shape {tuple(shape)}"
+    return type(value).__name__
+
+
+def _choose_alpha_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ridge with α = ``value``, fitted on the training set, has a test MSE within 25% of the best."""
+    alpha = real_scalar(value)
+    if alpha is None:
+        return f"expected α as one number (a float), got {_describe(value)}"
+    if math.isnan(alpha) or math.isinf(alpha):
+        return f"expected a finite α ≥ 0, got {alpha}"
+    if alpha < 0:
+        return (
+            f"α = {alpha:.3g} is negative: the penalty (α/2)‖w‖² needs α ≥ 0 (if {alpha:.3g} is log₁₀ α, "
+            f"return 10 ** {alpha:.3g} instead)"
+        )
+    key: _AlphaKey = case.key
+    z_train, y_train = (np.asarray(to_numpy(a), dtype=np.float64) for a in case.args[:2])
+    mse = float(_test_mse(z_train, y_train, key, alpha)[0])
+    if mse <= _TEST_SLACK * key.best_mse:
+        return None
+    if alpha < key.best_alpha:
+        why = "α is too small: the fit still follows the noise of the training points"
+    else:
+        why = "α is too large: the penalty flattens the fit, which misses the trend"
+        n = z_train.shape[0]
+        if float(_test_mse(z_train, y_train, key, alpha / n)[0]) <= _TEST_SLACK * key.best_mse:
+            why += (
+                f" (if it is scikit-learn's alpha: its Ridge minimises ‖Zw + b − y‖² + α‖w‖², so its alpha is "
+                f"n = {n} times the course's α; divide by n)"
+            )
+    return (
+        f"with α = {alpha:.3g} the test MSE is {mse:.3g}, more than 25% above the best any α achieves "
+        f"({key.best_mse:.3g}): {why}. Keep the α whose fit has the lowest *validation* MSE, among values "
+        "spread over several decades"
+    )
+
+
+def _by_training_error(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> float:
+    return ALPHA_GRID[int(np.argmin(_curves(Z_train, y_train, Z_val, y_val)[0]))]
+
+
+def _index(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> float:
+    return float(np.argmin(_curves(Z_train, y_train, Z_val, y_val)[1]))
+
+
+def _exponent(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> float:
+    return math.log10(choose_alpha(Z_train, y_train, Z_val, y_val))
+
+
+def _sklearn_scale(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> float:
+    return Z_train.shape[0] * choose_alpha(Z_train, y_train, Z_val, y_val)
+
+
+CHOOSE_ALPHA = Exercise(
+    id="08.choose_alpha",
+    kind="function",
+    title=(
+        "choose_alpha(Z_train, y_train, Z_val, y_val): choose the ridge strength α by experiment, so that the fit "
+        "on the training set does well on new data"
+    ),
+    reference=choose_alpha,
+    make_cases=_choose_alpha_cases,
+    requirement=_choose_alpha_requirement,
+    hints=(
+        "Run the experiment of §2 for many α: fit ridge on the *training* set, then measure the MSE on the "
+        "*validation* set. The training MSE always prefers the smallest α; only data the fit has not seen can "
+        "tell a good α from one that overfits.",
+        "α spans many decades: try np.logspace(-8, 2, 51). For each, b = mean(y_train) and w solves "
+        "(Z_trainᵀZ_train/n + αI) w = Z_trainᵀ(y_train − b)/n (the notebook's ridge); keep the α with the lowest "
+        "mean((Z_val @ w + b − y_val)²).",
+        "best = None; for alpha in np.logspace(-8, 2, 51).tolist(): w = ridge(Z_train, y_train, alpha); "
+        "val = mse(Z_val, w, xp.mean(y_train), y_val); keep alpha when val is the lowest so far. Return that alpha "
+        "(the number α itself, not its logarithm or its position in the grid).",
+    ),
+    solution=(
+        "import numpy as np\n\n" + XP_PREAMBLE + "def choose_alpha(Z_train, y_train, Z_val, y_val):\n"
+        "    n, d = Z_train.shape\n"
+        "    b = xp.mean(y_train)  # the features are centred: the intercept is the mean of y\n"
+        "    best_alpha, best_val = None, float('inf')\n"
+        "    for alpha in np.logspace(-8, 2, 51).tolist():  # several decades, as Python floats\n"
+        "        w = xp.linalg.solve(Z_train.T @ Z_train / n + alpha * xp.eye(d), Z_train.T @ (y_train - b) / n)\n"
+        "        val = float(xp.mean((Z_val @ w + b - y_val) ** 2))  # judged on data the fit has not seen\n"
+        "        if val < best_val:\n"
+        "            best_alpha, best_val = alpha, val\n"
+        "    return best_alpha\n"
+    ),
+    mistakes=(
+        Mistake(
+            "by_training_error",
+            "You kept the α with the lowest *training* MSE: that is always the smallest α you tried, because a "
+            "penalty can only make the fit to the training points worse. That fit follows their noise and does "
+            "badly on new data. Judge each α on the validation set, which the fit has not seen.",
+            _by_training_error,
+        ),
+        Mistake(
+            "grid_index",
+            "You returned the position of the best α in your grid (the argmin), not α itself: index 30 of "
+            "np.logspace(-8, 2, 51) is α = 0.01, not 30. Return alphas[i].",
+            _index,
+        ),
+        Mistake(
+            "log10",
+            "You returned log₁₀ α, a negative number, not α: a penalty (α/2)‖w‖² needs α ≥ 0. If you scanned "
+            "exponents, return 10 ** exponent.",
+            _exponent,
+        ),
+        Mistake(
+            "sklearn_scale",
+            "Your α is n times too large: scikit-learn's Ridge minimises ‖Zw + b − y‖² + α‖w‖², without the 1/(2n) "
+            "and the ½ of the course's (1/2n)‖Zw + b − y‖² + (α/2)‖w‖², so its alpha is n × ours. Divide by n "
+            "(len(y_train)), or fit with the course's formula.",
+            _sklearn_scale,
+        ),
+    ),
+)
+
+EXERCISES: tuple[Exercise, ...] = (SOFT_THRESHOLD, L2_GRAD_STEP, EARLY_STOP_EPOCH, CHOOSE_ALPHA)

@@ -17,17 +17,29 @@ Conventions decided here:
   :func:`gdcourse.init.fan_in_and_fan_out` and :func:`gdcourse.init.gain`.  Every case has
   :math:`n_{in} \ne n_{out}`, so a layer read the wrong way round is caught; a Python float is
   expected (a NumPy scalar passes too), relative tolerance 1e-6.
+- ``09.stable_std(width, depth, activation)`` is an experiment: it returns one standard deviation σ for every
+  weight of the square network of notebook 09 §3 (``depth`` hidden layers of ``width`` units, ``"relu"`` or
+  ``"tanh"``, weights :math:`N(0, \sigma^2)`, biases 0, an output layer and the mean squared error against
+  random targets: what :func:`gdcourse.widgets.init_explorer_state` measures with the scheme ``"plain"``).  It
+  passes when, on 8 networks drawn with hidden seeds (``Case.key``) and 64 standard normal inputs each, the
+  geometric means of :math:`s(h_D)/s(h_1)` and of :math:`s(\partial J/\partial h_1)/s(\partial J/\partial h_D)`
+  both lie in [1/2, 2].  The judge runs its own forward and backward pass in NumPy (float32), the same network
+  as the widget's.  The cases: ReLU with 8 to 10 layers, ReLU with 12 to 14, where He's
+  :math:`\sqrt{2/n}` passes and Xavier's :math:`1/\sqrt n` vanishes (×0.71 per layer); tanh with 13 layers,
+  where the window is about :math:`1.12/\sqrt n` to :math:`1.55/\sqrt n`: Xavier's forward signal fades to
+  a third, and PyTorch's gain 5/3 lets the gradients grow ×2.5 or more on the way back.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from gdcourse import init as _init
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
 
 __all__ = ["EXERCISES"]
 
@@ -326,4 +338,255 @@ INIT_STD = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (SYMMETRY, OUTPUT_VARIANCE, INIT_STD)
+
+# --- 09.stable_std ------------------------------------------------------------------------------
+
+_SEEDS_PER_CASE = 8
+"""How many networks with hidden seeds the judge draws for each case."""
+
+_FACTOR = 2.0
+"""The requirement: both ratios (last layer to first, and back) within a factor of this."""
+
+
+def _network(
+    rng: np.random.Generator, width: int, depth: int, n_samples: int = 64
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Standard normal draws for one network and its data: hidden weights, output weights, inputs, targets.
+
+    In float32, which halves the time and is plenty for ratios of standard deviations.
+    """
+
+    def normal(*shape: int) -> np.ndarray:
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    layers = [normal(width, width) for _ in range(depth)]
+    return layers, normal(1, width), normal(n_samples, width), normal(n_samples, 1)
+
+
+def _log_ratios(
+    sigma: float, activation: str, layers: list[np.ndarray], w_out: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[float, float]:
+    r"""One forward and one backward pass with the weights ``sigma * layers``: (log r_fwd, log r_bwd).
+
+    :math:`h_0 = x`, :math:`h_l = \phi(W_l h_{l-1})`, output :math:`f = W_{out} h_D`, :math:`J` = mean squared
+    error against ``y`` (the network and the measurement of :func:`gdcourse.widgets.init_explorer_state` with
+    the scheme ``"plain"``).  :math:`r_{fwd} = s(h_D)/s(h_1)` and
+    :math:`r_{bwd} = s(\partial J/\partial h_1)/s(\partial J/\partial h_D)`, with :math:`s` the standard
+    deviation over all entries.  A signal that overflowed gives ``+inf``, one that died out ``-inf``.
+    """
+    with np.errstate(all="ignore"):
+        h, hs, zs = x, [], []
+        for g in layers:
+            z = sigma * (h @ g.T)
+            h = np.tanh(z) if activation == "tanh" else np.maximum(z, 0.0)
+            zs.append(z)
+            hs.append(h)
+        grad = sigma * ((2 * (sigma * (h @ w_out.T) - y) / y.size) @ w_out)  # ∂J/∂h_D
+        top = grad
+        for layer in range(len(layers) - 1, 0, -1):  # from ∂J/∂h_l to ∂J/∂h_(l−1)
+            slope = 1 - hs[layer] ** 2 if activation == "tanh" else (zs[layer] > 0)
+            grad = sigma * ((grad * slope) @ layers[layer])
+        stds = [float(np.std(v)) for v in (hs[0], hs[-1], grad, top)]
+    if not all(math.isfinite(v) for v in stds):
+        return math.inf, math.inf  # the numbers left the floating-point range: an explosion
+
+    def log_ratio(num: float, den: float) -> float:
+        if den == 0:
+            return math.inf if num > 0 else -math.inf
+        return math.log(num / den) if num > 0 else -math.inf
+
+    return log_ratio(stds[1], stds[0]), log_ratio(stds[2], stds[3])
+
+
+def stable_std(width: int, depth: int, activation: str) -> float:
+    r"""Reference for ``09.stable_std``: bisect σ until the signal loses forward what the gradient gains backward.
+
+    The experiment of the published solution, with the forward and backward passes written out in NumPy
+    (:func:`_log_ratios`, several times faster than the autograd networks of
+    :func:`gdcourse.widgets.init_explorer_state`).
+
+    Both ratios, :math:`r_{fwd} = s(h_D)/s(h_1)` and :math:`r_{bwd} = s(\partial J/\partial h_1)/s(\partial
+    J/\partial h_D)`, grow with σ.  Between :math:`1/\sqrt n` (ReLU's signal vanishes, tanh's fades) and
+    :math:`2/\sqrt n` (ReLU explodes, tanh's gradients grow), the bisection on a log scale finds where
+    :math:`\log r_{fwd} + \log r_{bwd} = 0`, measured on three networks (32 inputs each) whose random draws
+    are made once and scaled by each σ: for ReLU both ratios are then about 1 (He's σ), for tanh the forward
+    ratio is a little below 1 and the backward one as much above.
+    """
+    rng = np.random.default_rng(0)
+    networks = [_network(rng, width, depth, n_samples=32) for _ in range(3)]
+
+    def imbalance(sigma: float) -> float:
+        return sum(sum(_log_ratios(sigma, activation, *net)) for net in networks)
+
+    low, high = 1 / math.sqrt(width), 2 / math.sqrt(width)
+    for _ in range(5):
+        mid = math.sqrt(low * high)
+        if imbalance(mid) < 0:
+            low = mid
+        else:
+            high = mid
+    return math.sqrt(low * high)
+
+
+def _stable_std_cases(rng: np.random.Generator) -> list[Case]:
+    def case(width: int, depth: int, activation: str, label: str) -> Case:
+        seeds = tuple(int(s) for s in rng.integers(0, 2**31, size=_SEEDS_PER_CASE))
+        return Case((width, depth, activation), label=label, key=seeds)
+
+    return [
+        case(int(rng.integers(96, 129)), int(rng.integers(8, 11)), "relu", "ReLU, about 10 layers"),
+        case(int(rng.integers(112, 145)), int(rng.integers(12, 15)), "relu", "ReLU, deeper: about 13 layers"),
+        case(int(rng.integers(80, 113)), 13, "tanh", "tanh, 13 layers"),
+    ]
+
+
+def _stable_std_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when, with σ = ``value``, both ratios stay within a factor 2 (geometric mean over the hidden seeds)."""
+    sigma = real_scalar(value)
+    if sigma is None:
+        shape = getattr(value, "shape", None)
+        what = (
+            f"an array of shape {tuple(shape)}"
+            if hasattr(value, "dtype") and shape is not None
+            else type(value).__name__
+        )
+        return f"expected σ, the weights' standard deviation, as one positive number, got {what}"
+    if not (math.isfinite(sigma) and sigma > 0):
+        return f"expected a positive, finite standard deviation σ, got {sigma!r}"
+    width, depth, activation = case.args
+    measured = np.array(
+        [_log_ratios(sigma, activation, *_network(np.random.default_rng(seed), width, depth)) for seed in case.key]
+    )
+    with np.errstate(invalid="ignore"):
+        forward, backward = np.exp(np.mean(measured, axis=0))  # geometric means over the networks
+    head = (
+        f"with σ = {sigma:.3g} (= {sigma * math.sqrt(width):.3g}/√{width}) in {depth} {activation} layers of {width}, "
+    )
+
+    def change(ratio: float, grows: str, shrinks: str) -> str:
+        if math.isnan(ratio):
+            return "becomes NaN (some networks overflow, others die out)"
+        if math.isinf(ratio):
+            return f"{grows} beyond the floating-point range"
+        return f"{grows if ratio > 1 else shrinks} ×{ratio:.2g}" if ratio > 0 else f"{shrinks} to 0"
+
+    problems = []
+    if not 1 / _FACTOR <= forward <= _FACTOR:
+        what = "vanishes" if forward < 1 else "runs away" if math.isnan(forward) else "explodes"
+        problems.append(
+            f"the activations' std {change(forward, 'grows', 'shrinks')} from layer 1 to layer {depth}: "
+            f"the signal {what}"
+        )
+    if not 1 / _FACTOR <= backward <= _FACTOR:
+        what = "vanish" if backward < 1 else "run away" if math.isnan(backward) else "explode"
+        problems.append(
+            f"the gradients' std {change(backward, 'grows', 'shrinks')} on the way back to layer 1: they {what}"
+        )
+    if not problems:
+        return None
+    direction = "too large" if not (forward <= _FACTOR and backward <= _FACTOR) else "too small"
+    return head + "; ".join(problems) + f" (both must stay within a factor {_FACTOR:g}), so σ is {direction}"
+
+
+def _per_activation(relu: Callable[[int], float], tanh: Callable[[int], float]) -> Callable[[int, int, str], float]:
+    """A planted answer that gives ``relu(width)`` for ReLU and ``tanh(width)`` for tanh networks."""
+
+    def answer(width: int, depth: int, activation: str) -> float:
+        return relu(width) if activation == "relu" else tanh(width)
+
+    return answer
+
+
+def _everywhere(formula: Callable[[int], float]) -> Callable[[int, int, str], float]:
+    return _per_activation(formula, formula)
+
+
+STABLE_STD = Exercise(
+    id="09.stable_std",
+    kind="function",
+    title=(
+        "stable_std(width, depth, activation): find by experiment a weight std σ with which neither the "
+        "activations nor the gradients of a deep network vanish or explode"
+    ),
+    reference=stable_std,
+    make_cases=_stable_std_cases,
+    requirement=_stable_std_requirement,
+    hints=(
+        "Measure, don't guess: widgets.init_explorer_state(sigma, activation, 'plain', depth=depth, width=width, "
+        "n_samples=64, seed=s) runs the network with weights N(0, σ²). From its activation_std a and gradient_std g, "
+        "the forward ratio is a[-1] / a[0] and the backward ratio g[0] / g[-1]; both must stay within a factor 2.",
+        "Both ratios grow with σ, and 1/√width is too small while 2/√width is too large, for ReLU and for tanh. "
+        "Bisect σ between them (on a log scale) until log(forward) + log(backward) ≈ 0: what the signal loses "
+        "forward, the gradient gains backward, so neither runs away. Average over two or three seeds.",
+        "low, high = 1 / math.sqrt(width), 2 / math.sqrt(width); repeat 5 times: mid = math.sqrt(low * high); "
+        "if log(a[-1] / a[0]) + log(g[0] / g[-1]) measured at mid is < 0: low = mid, else high = mid. "
+        "Return math.sqrt(low * high).",
+    ),
+    solution=(
+        "import math\n"
+        "\n"
+        "from gdcourse import widgets\n"
+        "\n"
+        "\n"
+        "def stable_std(width, depth, activation):\n"
+        "    def imbalance(sigma):  # log(forward ratio) + log(backward ratio), summed over two networks\n"
+        "        total = 0.0\n"
+        "        for seed in (0, 1):\n"
+        '            state = widgets.init_explorer_state(sigma, activation, "plain", depth=depth, width=width,\n'
+        "                                                n_samples=64, seed=seed)\n"
+        "            a, g = state.activation_std, state.gradient_std\n"
+        "            total += math.log(a[-1] / a[0]) + math.log(g[0] / g[-1])\n"
+        "        return total\n"
+        "\n"
+        "    low, high = 1 / math.sqrt(width), 2 / math.sqrt(width)  # too small, too large\n"
+        "    for _ in range(5):  # bisection on a log scale\n"
+        "        mid = math.sqrt(low * high)\n"
+        "        too_small = imbalance(mid) < 0  # more lost forward than gained backward\n"
+        "        low, high = (mid, high) if too_small else (low, mid)\n"
+        "    return math.sqrt(low * high)\n"
+    ),
+    mistakes=(
+        Mistake(
+            "std_one",
+            "σ = 1 ignores the width: each layer multiplies the signal's std by about σ√n (σ√(n/2) after ReLU), "
+            "about 7 or more here, so ReLU activations explode and tanh units saturate while the gradients grow "
+            "towards the input. The scale must shrink with the width, like 1/√n.",
+            _everywhere(lambda n: 1.0),
+        ),
+        Mistake(
+            "xavier_everywhere",
+            "1/√n is Xavier's (and LeCun's) σ for equal fans: right for an activation that behaves like the "
+            "identity, but ReLU zeroes half of its input, so each layer keeps only 1/√2 of the std and the signal "
+            "vanishes (and with tanh the forward signal still fades over this many layers). Measure the ratios "
+            "and move σ up.",
+            _everywhere(lambda n: 1 / math.sqrt(n)),
+        ),
+        Mistake(
+            "one_over_fan_in",
+            "1/n is the *variance* that LeCun's rule gives, used as the standard deviation: σ should be √(1/n) "
+            "or more, and σ = 1/n makes every layer shrink the signal by √n·σ = 1/√n, so it vanishes at once.",
+            _everywhere(lambda n: 1 / n),
+        ),
+        Mistake(
+            "he_variance",
+            "2/n is He's *variance*; the standard deviation is its square root, √(2/n). With σ = 2/n every layer "
+            "shrinks the signal several-fold (√n·σ = 2/√n) and it vanishes.",
+            _everywhere(lambda n: 2 / n),
+        ),
+        Mistake(
+            "two_on_std",
+            "2/√n puts He's factor 2 on the standard deviation: the variance is 2/n, so σ = √2/√n. With 2/√n each "
+            "ReLU layer multiplies the std by √2 and the signal explodes.",
+            _everywhere(lambda n: 2 / math.sqrt(n)),
+        ),
+        Mistake(
+            "tanh_gain_five_thirds",
+            "For tanh you used PyTorch's gain 5/3 (σ = (5/3)/√n): it keeps the forward signal, but the gradients "
+            "grow about ×1.1 per layer on the way back (as measured in §4), which compounds to more than ×2 over "
+            "this many layers. Measure both ratios: a gain between 1 and 5/3 balances them.",
+            _per_activation(lambda n: math.sqrt(2 / n), lambda n: 5 / 3 / math.sqrt(n)),
+        ),
+    ),
+)
+
+EXERCISES: tuple[Exercise, ...] = (SYMMETRY, OUTPUT_VARIANCE, INIT_STD, STABLE_STD)

@@ -8,20 +8,37 @@ Conventions decided here:
   ``high * (low / high) ** u`` gives the same distribution and is accepted too.
 - ``expected_improvement`` is a value: EI for minimisation with ξ = 0, to a relative
   tolerance of 1e-4 (enough for a value read off tables of Φ and φ).
+- ``tune_budget(objective, bounds, budget)`` is an experiment: ``objective`` is a
+  :class:`ValidationSurface` (a gdcourse dataclass, so the grader sends it as data), called as
+  ``objective(lr=..., weight_decay=...)``; ``bounds = {"lr": (low, high), "weight_decay": (low, high)}``;
+  ``budget`` the number of evaluations allowed (30 or 40).  The answer is the pair ``(lr, weight_decay)``; a
+  list, an array of two numbers or a dict with those two keys (``best.params``) passes too.  The judge evaluates
+  only the returned setting: it must lie in ``bounds`` (a relative 1e-9 of slack for rounding) and its loss be
+  at most the surface's minimum + 0.05 (``Case.key``).  The budget is not counted (the objective is a plain
+  function): it is the learner's side of the experiment.  Each surface is a valley in ``log10 lr`` whose centre
+  lies at least a decade above the lower bound of ``lr`` and at most at 10^-3.4; the target holds within 0.8
+  decade of the centre at the best weight decay and within 0.7 at the worst.  So a grid on a linear scale never
+  reaches it (with at most 40 levels, its first level is the lower bound and its second is above 0.02), random
+  search on a log scale misses it with probability below 1e-4 per case, and a log grid with about √budget levels
+  per hyperparameter always reaches it.  The best weight decay, 10^-2.6 to 10^-1.6, lies above the good
+  learning rates, so a pair returned in the wrong order, (weight_decay, lr), misses in almost every case.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
 
-from gdcourse.backend import asarray
-from gdcourse.exercises.core import Case, Exercise, Mistake
+from gdcourse import tuning
+from gdcourse.backend import asarray, to_numpy
+from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
+from gdcourse.tuning import LogUniform, Uniform
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "ValidationSurface"]
 
 
 # --- 10.log_uniform -----------------------------------------------------------------------------
@@ -264,4 +281,238 @@ WHY_RANDOM = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (LOG_UNIFORM, EXPECTED_IMPROVEMENT, WHY_RANDOM)
+
+# --- 10.tune_budget -----------------------------------------------------------------------------
+
+_NEAR = 0.05
+"""The requirement: the returned setting's validation loss within this much of the surface's minimum."""
+
+_LR_HALF_WIDTH, _LR_HALF_WIDTH_WORST = 0.8, 0.7
+"""Half-widths (in decades of η) of the region that meets the target, at the best weight decay and at the worst."""
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationSurface:
+    r"""A synthetic validation loss over a learning rate and a weight decay, cheap enough for many searches.
+
+    .. math:: f(\eta, \lambda) = f_{min} + a\,(\log_{10}\eta - \ell_\eta)^2 + b\,(\log_{10}\lambda - \ell_\lambda)^2
+
+    a valley in :math:`\log_{10}\eta`, the hyperparameter that matters, and a much flatter one in
+    :math:`\log_{10}\lambda`.  Called as ``surface(lr=..., weight_decay=...)`` (the way
+    :mod:`gdcourse.tuning` calls an objective), with numbers or arrays of any backend; a setting that is not
+    positive gives NaN.  Its ``repr`` hides the parameters, so that printed feedback does not give the
+    minimum away.
+
+    Attributes
+    ----------
+    f_min : float
+        The lowest loss, at :math:`\eta = 10^{\ell_\eta}`, :math:`\lambda = 10^{\ell_\lambda}`.
+    log_lr, log_wd : float
+        :math:`\ell_\eta` and :math:`\ell_\lambda`.
+    lr_curvature, wd_curvature : float
+        :math:`a` and :math:`b`, per decade squared.
+    """
+
+    f_min: float
+    log_lr: float
+    log_wd: float
+    lr_curvature: float
+    wd_curvature: float
+
+    def __call__(self, lr: Any, weight_decay: Any) -> Any:
+        """The validation loss at ``(lr, weight_decay)``: a float for numbers, an array for arrays."""
+        lr, wd = np.asarray(to_numpy(lr), dtype=np.float64), np.asarray(to_numpy(weight_decay), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            u, v = np.log10(lr) - self.log_lr, np.log10(wd) - self.log_wd
+            value = np.where(
+                (lr > 0) & (wd > 0), self.f_min + self.lr_curvature * u**2 + self.wd_curvature * v**2, np.nan
+            )
+        return float(value) if value.ndim == 0 else value
+
+    def __repr__(self) -> str:
+        return "<validation loss f(lr, weight_decay)>"
+
+
+def tune_budget(
+    objective: ValidationSurface, bounds: dict[str, tuple[float, float]], budget: int
+) -> tuple[float, float]:
+    """Reference for ``10.tune_budget``: random search on a log scale (:func:`gdcourse.tuning.random_search`)."""
+    space = {name: LogUniform(*bounds[name]) for name in ("lr", "weight_decay")}
+    best = _best_params(tuning.random_search(objective, space, budget, seed=0))
+    return best["lr"], best["weight_decay"]
+
+
+def _best_params(result: Any) -> dict[str, float]:
+    """The parameters of a search's best trial (the surfaces are finite everywhere, so there is one)."""
+    if result.best is None:
+        raise RuntimeError("every trial of the search failed on a surface that is finite everywhere")
+    return result.best.params
+
+
+@dataclass(frozen=True)
+class _TuneKey:
+    """What the judge knows about a case of ``10.tune_budget``: the surface's minimum and the target."""
+
+    f_min: float
+    target: float
+
+
+def _tune_budget_cases(rng: np.random.Generator) -> list[Case]:
+    def case(lr_bounds: tuple[float, float], budget: int, label: str) -> Case:
+        wd_bounds = (1e-6, 1e-1)
+        f_min = round(float(rng.uniform(0.08, 0.2)), 3)
+        log_lr = float(rng.uniform(math.log10(lr_bounds[0]) + 1.0, -3.4))  # well inside, far below the top decade
+        log_wd = float(rng.uniform(-2.6, -1.6))  # above the learning rates that work: a swapped pair misses
+        lr_curvature = _NEAR / _LR_HALF_WIDTH**2
+        farthest = max(log_wd - math.log10(wd_bounds[0]), math.log10(wd_bounds[1]) - log_wd)
+        wd_curvature = (_NEAR - lr_curvature * _LR_HALF_WIDTH_WORST**2) / farthest**2
+        surface = ValidationSurface(f_min, log_lr, log_wd, lr_curvature, wd_curvature)
+        bounds = {"lr": lr_bounds, "weight_decay": wd_bounds}
+        return Case((surface, bounds, budget), label=label, key=_TuneKey(f_min, f_min + _NEAR))
+
+    return [
+        case((1e-5, 1.0), 30, "learning rates from 1e-5 to 1, 30 trials"),
+        case((1e-5, 1.0), 30, "another valley, 30 trials"),
+        case((1e-6, 1.0), 40, "learning rates from 1e-6 to 1, 40 trials"),
+    ]
+
+
+def _setting(value: Any) -> tuple[float, float] | str:
+    """``(lr, weight_decay)`` from a pair, a dict with those keys or an array of two numbers; else what is wrong."""
+    if isinstance(value, dict):
+        if set(value) != {"lr", "weight_decay"}:
+            return f"a dict with the keys {sorted(map(str, value))}, expected 'lr' and 'weight_decay'"
+        items = [value["lr"], value["weight_decay"]]
+    elif isinstance(value, tuple | list):
+        items = list(value)
+    elif hasattr(value, "shape") and hasattr(value, "dtype"):
+        shape = tuple(getattr(value, "shape", ()))
+        if shape != (2,):
+            return f"an array of shape {shape}"
+        items = [value[0], value[1]]  # NumPy scalars or 0-d arrays, judged one by one below
+    else:
+        return type(value).__name__
+    if len(items) != 2:
+        return f"{len(items)} values"
+    first, second = real_scalar(items[0]), real_scalar(items[1])
+    if first is None or second is None:
+        return "a pair whose items are not both numbers (" + ", ".join(type(v).__name__ for v in items) + ")"
+    return first, second
+
+
+def _tune_budget_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when the returned setting lies in the box and its validation loss is within 0.05 of the minimum."""
+    surface, bounds, budget = case.args
+    key: _TuneKey = case.key
+    setting = _setting(value)
+    if isinstance(setting, str):
+        return f"expected the pair (lr, weight_decay) of the best setting found, got {setting}"
+    for name, x in zip(("lr", "weight_decay"), setting, strict=True):
+        low, high = bounds[name]
+        if not (math.isfinite(x) and low * (1 - 1e-9) <= x <= high * (1 + 1e-9)):
+            hint = ": return the hyperparameters themselves, not their logarithms" if x < 0 else ""
+            return f"{name} = {x:.3g} is outside the search space [{low:g}, {high:g}]{hint}"
+    lr, wd = setting
+    loss = surface(lr=lr, weight_decay=wd)
+    if loss <= key.target:
+        return None
+    where = "lower" if math.log10(lr) > surface.log_lr else "higher"
+    return (
+        f"the validation loss at lr = {lr:.3g}, weight_decay = {wd:.3g} is {loss:.3g}, more than {_NEAR:g} above the "
+        f"minimum {key.f_min:.3g}: the good learning rates lie {where}. With {budget} trials, draw them on a log "
+        "scale so that every decade gets its share"
+    )
+
+
+def _linear_grid(
+    objective: ValidationSurface, bounds: dict[str, tuple[float, float]], budget: int
+) -> tuple[float, float]:
+    k = math.isqrt(budget)
+    grid = [
+        (float(lr), float(wd)) for lr in np.linspace(*bounds["lr"], k) for wd in np.linspace(*bounds["weight_decay"], k)
+    ]
+    return min(grid, key=lambda p: objective(lr=p[0], weight_decay=p[1]))
+
+
+def _uniform_draws(
+    objective: ValidationSurface, bounds: dict[str, tuple[float, float]], budget: int
+) -> tuple[float, float]:
+    space = {name: Uniform(*bounds[name]) for name in ("lr", "weight_decay")}
+    best = _best_params(tuning.random_search(objective, space, budget, seed=0))
+    return best["lr"], best["weight_decay"]
+
+
+def _worst_trial(
+    objective: ValidationSurface, bounds: dict[str, tuple[float, float]], budget: int
+) -> tuple[float, float]:
+    space = {name: LogUniform(*bounds[name]) for name in ("lr", "weight_decay")}
+    trials = tuning.random_search(objective, space, budget, seed=0).trials
+    worst = max(trials, key=lambda t: t.value).params
+    return worst["lr"], worst["weight_decay"]
+
+
+def _logarithms(
+    objective: ValidationSurface, bounds: dict[str, tuple[float, float]], budget: int
+) -> tuple[float, float]:
+    lr, wd = tune_budget(objective, bounds, budget)
+    return math.log10(lr), math.log10(wd)
+
+
+TUNE_BUDGET = Exercise(
+    id="10.tune_budget",
+    kind="function",
+    title=(
+        "tune_budget(objective, bounds, budget): with at most budget evaluations of objective(lr=..., "
+        "weight_decay=...), find a setting whose validation loss is within 0.05 of the minimum"
+    ),
+    reference=tune_budget,
+    make_cases=_tune_budget_cases,
+    requirement=_tune_budget_requirement,
+    hints=(
+        "The learning rate can lie anywhere between bounds['lr'][0] and bounds['lr'][1], several decades apart: "
+        "only a search on a log scale gives every decade its share of the budget.",
+        "Random search does it in one call: tuning.random_search(objective, {'lr': LogUniform(*bounds['lr']), "
+        "'weight_decay': LogUniform(*bounds['weight_decay'])}, budget, seed=0). Its .best.params is the best "
+        "setting found.",
+        "best = tuning.random_search(objective, space, budget, seed=0).best.params; "
+        "return best['lr'], best['weight_decay']  (the values themselves, not their logarithms).",
+    ),
+    solution=(
+        "from gdcourse import tuning\n"
+        "from gdcourse.tuning import LogUniform\n\n\n"
+        "def tune_budget(objective, bounds, budget):\n"
+        "    space = {name: LogUniform(*bounds[name]) for name in ('lr', 'weight_decay')}  # log scales\n"
+        "    best = tuning.random_search(objective, space, budget, seed=0).best.params\n"
+        "    return best['lr'], best['weight_decay']\n"
+    ),
+    mistakes=(
+        Mistake(
+            "linear_grid",
+            "A grid of evenly spaced values on a *linear* scale: with 5 or 6 levels from the lower bound to 1, every "
+            "level but the first is 0.2 or more, so the good learning rates, decades lower, are never tried (and the "
+            "first level sits at the very bottom). Space the values on a log scale, or draw them log-uniformly.",
+            _linear_grid,
+        ),
+        Mistake(
+            "uniform_draws",
+            "Random search with *uniform* draws (Uniform instead of LogUniform) puts 90% of the trials in the top "
+            "decade of the range and almost none where the good learning rates are. Draw log-uniformly: every "
+            "decade then gets the same share of the budget.",
+            _uniform_draws,
+        ),
+        Mistake(
+            "worst_trial",
+            "You returned the trial with the *highest* validation loss (max instead of min): keep the one with the "
+            "lowest, result.best.",
+            _worst_trial,
+        ),
+        Mistake(
+            "logarithms",
+            "You returned log₁₀ of the hyperparameters (negative numbers), not the hyperparameters: the objective "
+            "is called with lr and weight_decay themselves. Return 10 ** x, or the values from best.params.",
+            _logarithms,
+        ),
+    ),
+)
+
+EXERCISES: tuple[Exercise, ...] = (LOG_UNIFORM, WHY_RANDOM, TUNE_BUDGET, EXPECTED_IMPROVEMENT)  # notebook order

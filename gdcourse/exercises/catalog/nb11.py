@@ -12,10 +12,22 @@ Conventions decided here:
 - ``loss_scale_step(scale, good_steps, finite, growth_interval)`` returns the tuple
   ``(new_scale, new_good_steps, apply_step)`` of dynamic loss scaling with growth factor 2 and backoff
   factor 0.5 (``torch.amp.GradScaler``'s rule).  Reference: :func:`gdcourse.precision.loss_scale_step`.
+- ``spot_the_bug(history)`` is an experiment on recorded runs.  ``history`` is a dict of lists of Python floats
+  (host data, as :class:`gdcourse.train.TrainHistory` records them), one entry per step, for each of
+  :data:`HISTORY_FIELDS`; the answer is a key of :data:`FAULTS` as a string (case, spaces and hyphens are
+  forgiven), judged against the case's ``key``, the fault that was planted.  Each seed gives **six** cases, one
+  run per fault in a shuffled order, more than the usual two to four: a wrong rule for any fault, and every
+  planted mistake, must fail on every seed.  The runs are real: small models trained in NumPy (a one-hidden-layer
+  ReLU network; a degree-11 polynomial for overfitting; section 5's linear regression with small targets, in
+  float16 without loss scaling), each redrawn until its curves show the fault with a clear margin for every rule
+  of the reference (:func:`_shows`).  A wrong answer is told what in the history contradicts it.  Calling
+  :func:`gdcourse.monitoring.diagnose` does not solve it: it has no rule for float16 underflow (it calls that run
+  dead ReLUs), and on the noisy minibatch losses of the NaN run it mostly blames the learning rate.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +38,7 @@ from gdcourse.exercises.core import Case, Exercise, Mistake
 from gdcourse.monitoring import global_grad_norm
 from gdcourse.precision import loss_scale_step as _loss_scale_step
 
-__all__ = ["EXERCISES", "grad_norm", "loss_scale_step"]
+__all__ = ["EXERCISES", "FAULTS", "HISTORY_FIELDS", "grad_norm", "loss_scale_step", "spot_the_bug"]
 
 
 # --- 11.grad_norm -------------------------------------------------------------------------------
@@ -417,4 +429,499 @@ LOSS_SCALE_STEP = Exercise(
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (GRAD_NORM, DEAD_RELU, NAN_FIX, LOSS_SCALE_STEP)
+# --- 11.spot_the_bug ----------------------------------------------------------------------------
+
+FAULTS: dict[str, str] = {
+    "lr_too_large": "the learning rate is too large",
+    "lr_too_small": "the learning rate is too small",
+    "dead_relu": "every hidden ReLU unit is dead (the biases started far below 0)",
+    "nan_in_data": "one training example holds a NaN",
+    "overfitting": "a flexible model fits the noise of a few training points",
+    "float16_underflow": "float16 gradients without loss scaling round to 0",
+}
+"""The faults of ``11.spot_the_bug``: the name the answer returns, and what was planted in the run."""
+
+HISTORY_FIELDS = ("loss", "val_loss", "grad_norm", "first_layer_grad_norm", "update_ratio")
+"""The lists of a recorded history, one float per step (see :func:`spot_the_bug`)."""
+
+_STEPS = 100  # steps of every run that does not break
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def spot_the_bug(history: dict[str, list[float]]) -> str:
+    r"""Reference for ``11.spot_the_bug``: read a recorded run's curves and name its fault (a key of :data:`FAULTS`).
+
+    ``history`` holds one float per step for each of :data:`HISTORY_FIELDS`: the training loss :math:`J`,
+    the validation loss, the global gradient norm :math:`\lVert g\rVert`, the norm of the first layer's
+    weight gradient and the update/weight ratio :math:`\lVert\Delta\theta\rVert/\lVert\theta\rVert`.  The
+    rules, in this order:
+
+    1. a loss that stops being finite: after growing more than tenfold, the learning rate is too large;
+       out of a loss that did not grow, a NaN in the data;
+    2. a loss that grew more than tenfold: the learning rate is too large;
+    3. every gradient exactly 0 at the end (:math:`\lVert g\rVert = 0`): float16 underflow;
+    4. only the first layer's gradient exactly 0: dead ReLUs (the output layer still learns);
+    5. a validation loss that ends more than 15 % above its lowest value: overfitting;
+    6. what is left, a loss that hardly moves with non-zero gradients: a learning rate that is too small.
+    """
+    loss = np.asarray(history["loss"], dtype=np.float64)
+    broken = ~np.isfinite(loss)
+    if broken.any():
+        before = loss[: int(np.argmax(broken))]
+        return "lr_too_large" if before.size and before.max() > 10 * before[0] else "nan_in_data"
+    if loss.max() > 10 * loss[0]:
+        return "lr_too_large"
+    if history["grad_norm"][-1] == 0:
+        return "float16_underflow"
+    if history["first_layer_grad_norm"][-1] == 0:
+        return "dead_relu"
+    val = np.asarray(history["val_loss"], dtype=np.float64)
+    if val[-1] > 1.15 * val.min():
+        return "overfitting"
+    return "lr_too_small"
+
+
+# The runs: small models trained by hand in NumPy (float32, or float16 passes with float32 weights), recorded
+# step by step.  Each fault is planted in a fresh draw; a draw whose curves do not show the fault with a clear
+# margin (see _shows) is drawn again, so every run of every seed reads the same way.
+
+
+def _round16(a: np.ndarray) -> np.ndarray:
+    """``a`` rounded to float16 and kept as float32 (float16 storage, float32 arithmetic, as tensor cores do)."""
+    return a.astype(np.float16).astype(np.float32)
+
+
+def _mlp(sizes: list[int], rng: np.random.Generator) -> list[np.ndarray]:
+    """``[W1, b1, W2, b2, ...]`` in float32, each entry uniform in ±1/√fan_in (PyTorch's default)."""
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        bound = 1 / np.sqrt(fan_in)
+        params += [rng.uniform(-bound, bound, size=(fan_in, fan_out)), rng.uniform(-bound, bound, size=fan_out)]
+    return [p.astype(np.float32) for p in params]
+
+
+def _forward(params: list[np.ndarray], x: np.ndarray, half: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The layers' inputs (and the output, last) and pre-activations; ReLU between layers, none after the last."""
+    inputs, pre = [x], []
+    for layer in range(len(params) // 2):
+        W, b = params[2 * layer], params[2 * layer + 1]
+        z = _round16(inputs[-1] @ _round16(W) + _round16(b)) if half else inputs[-1] @ W + b
+        pre.append(z)
+        inputs.append(np.maximum(z, 0) if layer < len(params) // 2 - 1 else z)
+    return inputs, pre
+
+
+def _loss_and_grads(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, half: bool) -> tuple[float, list]:
+    """Mean squared error and its gradient by backpropagation; with ``half``, every gradient is stored in float16."""
+    inputs, pre = _forward(params, x, half)
+    r = inputs[-1] - y
+    loss = float(np.mean(r * r))  # float32, as the run computes it: it overflows to inf like the run would
+    delta = 2 * r / r.size  # ∂J/∂ŷ: in float16 this is where small gradients round to 0
+    grads: list[np.ndarray] = [np.empty(0)] * len(params)
+    for layer in reversed(range(len(params) // 2)):
+        grads[2 * layer] = inputs[layer].T @ (_round16(delta) if half else delta)
+        grads[2 * layer + 1] = np.sum(_round16(delta) if half else delta, axis=0)
+        if layer:
+            delta = (delta @ params[2 * layer].T) * (pre[layer - 1] > 0)
+    return loss, [_round16(g) if half else g for g in grads]
+
+
+def _record(
+    params: list[np.ndarray],
+    batches: list[tuple[np.ndarray, np.ndarray]],
+    validation: tuple[np.ndarray, np.ndarray],
+    lr: float,
+    *,
+    adam: bool = False,
+    half: bool = False,
+) -> dict[str, list[float]]:
+    """Train on ``batches`` (one step each), recording :data:`HISTORY_FIELDS` before every update.
+
+    Plain gradient descent, or Adam (β = 0.9, 0.999); the update is made in float32.  The run stops at the
+    first step whose loss or gradient is not finite (recorded, with an update/weight ratio of NaN); the ratio
+    is NaN too where the weights were all 0 (undefined, as in :func:`gdcourse.monitoring.update_ratios`).
+    """
+    history: dict[str, list[float]] = {name: [] for name in HISTORY_FIELDS}
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    with np.errstate(all="ignore"):  # the broken runs overflow on purpose
+        for t, (x, y) in enumerate(batches, start=1):
+            loss, grads = _loss_and_grads(params, x, y, half)
+            out = _forward(params, validation[0], half=False)[0][-1]
+            squares = [float(np.sum(np.square(g, dtype=np.float64))) for g in grads]
+            row = [loss, float(np.mean((out - validation[1]) ** 2)), math.sqrt(sum(squares)), math.sqrt(squares[0])]
+            if not (math.isfinite(row[0]) and math.isfinite(row[2])):
+                for name, value in zip(HISTORY_FIELDS, [*row, math.nan], strict=True):
+                    history[name].append(value)
+                break
+            if adam:
+                m = [0.9 * mi + 0.1 * g for mi, g in zip(m, grads, strict=True)]
+                v = [0.999 * vi + 0.001 * g * g for vi, g in zip(v, grads, strict=True)]
+                steps = [
+                    lr * (mi / (1 - 0.9**t)) / (np.sqrt(vi / (1 - 0.999**t)) + 1e-8)
+                    for mi, vi in zip(m, v, strict=True)
+                ]
+            else:
+                steps = [lr * g for g in grads]
+            moved = math.sqrt(sum(float(np.sum(np.square(s, dtype=np.float64))) for s in steps))
+            size = math.sqrt(sum(float(np.sum(np.square(p, dtype=np.float64))) for p in params))
+            params = [(p - s).astype(np.float32) for p, s in zip(params, steps, strict=True)]
+            ratio = moved / size if size > 0 else math.nan  # undefined for weights that are all 0
+            for name, value in zip(HISTORY_FIELDS, [*row, ratio], strict=True):
+                history[name].append(value)
+    return history
+
+
+def _sharpness(params: list[np.ndarray], x: np.ndarray) -> float:
+    """Largest curvature of the MSE along the output layer's weights: the top eigenvalue of (2/n) AᵀA, A = [h, 1]."""
+    hidden = _forward(params, x, half=False)[0][-2].astype(np.float64)
+    design = np.concatenate([hidden, np.ones((x.shape[0], 1))], axis=1)
+    return 2 * float(np.linalg.eigvalsh(design.T @ design / x.shape[0])[-1])
+
+
+def _draw_run(fault: str, rng: np.random.Generator) -> dict[str, list[float]]:
+    """One training run with ``fault`` planted (a draw: :func:`_shows` decides whether it is kept)."""
+    c = rng.uniform(-1.5, 1.5, size=3)
+    c[2] = rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 2.0)  # y = c₀x + c₁x² + c₂x³ + noise, x in [-1, 1]
+
+    def data(n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.uniform(-1, 1, size=(n, 1))
+        y = c[0] * x + c[1] * x**2 + c[2] * x**3 + noise * rng.normal(size=(n, 1))
+        return x.astype(np.float32), y.astype(np.float32)
+
+    if fault == "float16_underflow":  # section 5's linear regression with small targets: float16, no loss scaling
+        n, d, k = 256, 16, 4
+        W = rng.normal(size=(d, k))
+        X = _round16(rng.normal(size=(n + 200, d)).astype(np.float32))
+        Y = (10 ** rng.uniform(-4.6, -4.0) * (X @ W + 0.02 * rng.normal(size=(n + 200, k)))).astype(np.float32)
+        params = [np.zeros((d, k), np.float32), np.zeros(k, np.float32)]
+        return _record(params, [(X[:n], Y[:n])] * _STEPS, (X[n:], Y[n:]), rng.uniform(0.2, 0.4), half=True)
+    if fault == "overfitting":  # a degree-11 polynomial through 12 noisy points, trained with Adam
+        degree = 11
+        (x, y), (x_val, y_val) = data(12, 0.3), data(100, 0.3)
+        features = [np.polynomial.legendre.legvander(a[:, 0], degree)[:, 1:].astype(np.float32) for a in (x, x_val)]
+        params = [np.zeros((degree, 1), np.float32), np.zeros(1, np.float32)]
+        return _record(params, [(features[0], y)] * _STEPS, (features[1], y_val), rng.uniform(0.04, 0.06), adam=True)
+    params = _mlp([1, 32, 1], rng)  # the other runs: a ReLU network with one hidden layer, plain gradient descent
+    if fault == "nan_in_data":  # minibatches of 32 read in file order; one record is corrupted
+        x, y = data(32 * _STEPS, 0.1)
+        lr = rng.uniform(0.3, 0.6) / _sharpness(params, x[:256])
+        x[32 * int(rng.integers(_STEPS // 4, 3 * _STEPS // 4)) + int(rng.integers(0, 32)), 0] = np.nan
+        batches = [(x[32 * t : 32 * (t + 1)], y[32 * t : 32 * (t + 1)]) for t in range(_STEPS)]
+        return _record(params, batches, data(100, 0.1), lr)
+    x, y = data(64, 0.1)
+    sharpness = _sharpness(params, x)
+    if fault == "dead_relu":  # every |w·x| ≤ 1 < -b: each unit is off on every input in [-1, 1]
+        params[1] = -rng.uniform(1.1, 2.0, size=params[1].shape).astype(np.float32)
+        return _record(params, [(x, y)] * _STEPS, data(100, 0.1), rng.uniform(0.02, 0.05))
+    factor = rng.uniform(15, 30) if fault == "lr_too_large" else 10 ** rng.uniform(-4, -3.5)
+    return _record(params, [(x, y)] * _STEPS, data(100, 0.1), factor / sharpness)
+
+
+def _shows(fault: str, history: dict[str, list[float]]) -> bool:
+    """Whether ``history`` shows ``fault`` with a clear margin for every rule of :func:`spot_the_bug`."""
+    loss, val = np.asarray(history["loss"]), np.asarray(history["val_loss"])
+    grad, first = np.asarray(history["grad_norm"]), np.asarray(history["first_layer_grad_norm"])
+    end = len(loss) if np.isfinite(loss).all() else int(np.argmax(~np.isfinite(loss)))
+    finite = loss[:end]
+    if end < 4 or (end < len(loss)) != (fault in ("lr_too_large", "nan_in_data")):
+        return False
+    growth = float(finite.max() / finite[0])
+    if fault == "lr_too_large":
+        return growth >= 1e3
+    if growth > 3:
+        return False
+    if fault == "nan_in_data":
+        return end >= 20
+    rise = float(val[-1] / val.min())
+    if fault == "overfitting":
+        low = int(np.argmin(val))
+        return 3 <= low <= 70 and rise >= 1.3 and loss[-1] <= 0.7 * loss[low] and first[-1] > 0
+    if rise > 1.05:
+        return False
+    if fault == "float16_underflow":
+        return loss[-1] <= 0.01 * loss[0] and bool(np.all(grad[-10:] == 0))
+    if fault == "dead_relu":  # the output layer's bias still learns: the global gradient is not 0
+        return bool(np.all(first == 0)) and grad[-1] >= 1e-6 and loss[-1] >= 0.4 * loss[0]
+    ratio = np.asarray(history["update_ratio"])
+    return loss[-1] >= 0.97 * loss[0] and bool(np.all(first > 0)) and float(np.median(ratio)) <= 3e-5
+
+
+def _recorded_run(fault: str, rng: np.random.Generator) -> dict[str, list[float]]:
+    """The history of a run with ``fault`` planted, drawn until it shows the fault clearly (:func:`_shows`)."""
+    for _ in range(200):
+        history = _draw_run(fault, rng)
+        if _shows(fault, history):
+            return history
+    raise RuntimeError(f"no run showed {fault!r} clearly in 200 draws")  # never seen: the draws are tuned
+
+
+def _spot_cases(rng: np.random.Generator) -> list[Case]:
+    """One run of each fault, in a shuffled order; the fault is the case's key."""
+    faults = [list(FAULTS)[i] for i in rng.permutation(len(FAULTS))]
+    return [
+        Case((_recorded_run(fault, rng),), label=f"the {ordinal} recorded run", key=fault)
+        for ordinal, fault in zip(_ORDINALS, faults, strict=True)
+    ]
+
+
+def _curves(history: dict[str, list[float]]) -> dict[str, np.ndarray]:
+    return {name: np.asarray(history[name], dtype=np.float64) for name in HISTORY_FIELDS}
+
+
+def _zero_from(values: np.ndarray) -> int | None:
+    """The step (from 1) from which ``values`` are exactly 0 to the end, or ``None`` when the last one is not."""
+    if values.size == 0 or values[-1] != 0:
+        return None
+    nonzero = np.flatnonzero(values != 0)
+    return int(nonzero[-1]) + 2 if nonzero.size else 1
+
+
+def _against(claim: str, history: dict[str, list[float]]) -> str:
+    """What in ``history`` contradicts the answer ``claim`` (a key of :data:`FAULTS` that is not the run's fault)."""
+    c = _curves(history)
+    loss = c["loss"]
+    end = len(loss) if np.isfinite(loss).all() else int(np.argmax(~np.isfinite(loss)))
+    if end == 0:
+        return "the loss was not finite at the first step"  # never in a case: every run starts finite
+    finite = loss[:end]
+    first, last, peak = finite[0], finite[-1], int(np.argmax(finite))
+    growth, broke = finite[peak] / first, end < len(loss)
+    grew = growth > 10
+    broken = f"became {'NaN' if broke and math.isnan(loss[end]) else 'inf'} at step {end + 1}"
+    grew_text = (
+        f"the training loss grew {growth:.3g}-fold, from {first:.3g} at step 1 to {finite[peak]:.3g} at step {peak + 1}"
+    )
+    largest = "its first" if peak == 0 else f"{growth:.3g} times its first"
+    fell_text = (
+        f"the loss went from {first:.3g} at step 1 to {last:.3g} at step {end}, its largest value {largest}, and "
+        f"{broken} in one step, without growing first"
+    )
+    quiet = {
+        "lr_too_small": "a learning rate that is too small leaves the loss almost unchanged",
+        "dead_relu": "dead units leave the loss flat",
+        "overfitting": "overfitting shows in the validation loss while the training loss keeps falling",
+        "float16_underflow": "gradients that round to 0 make the loss stall",
+    }
+    if claim == "lr_too_large":
+        if broke and not grew:
+            return (
+                fell_text
+                + ": a learning rate that is too large makes the loss grow, step after step, before it overflows"
+            )
+        if not grew:
+            return (
+                f"the training loss never grew: its largest value is {largest} ({finite[peak]:.3g}), and a learning "
+                "rate that is too large makes it grow step after step"
+            )
+    elif claim == "nan_in_data":
+        if grew:
+            when = " before it " + broken if broke else ""
+            return grew_text + when + ": a NaN in the data breaks the loss in one step, without any growth before it"
+        if not broke:
+            return (
+                f"every recorded loss is finite ({len(loss)} steps): a NaN in the training data makes the loss NaN "
+                "at the first step that uses it"
+            )
+    elif grew or broke:
+        return (grew_text if grew else fell_text) + f": {quiet[claim]}; it neither makes it grow nor breaks it"
+    else:
+        grad_zero, first_zero = _zero_from(c["grad_norm"]), _zero_from(c["first_layer_grad_norm"])
+        if claim == "lr_too_small":
+            if grad_zero is not None:
+                return (
+                    f"every gradient is exactly 0 from step {grad_zero} on: with a learning rate that is too small the "
+                    "gradients stay non-zero and the weights keep creeping"
+                )
+            if first_zero is not None:
+                return (
+                    f"the first layer's gradient is exactly 0 from step {first_zero} on: a small learning rate still "
+                    "moves weights whose gradient is not zero, but these get no gradient at all"
+                )
+            if last < 0.95 * first:
+                return (
+                    f"the training loss fell {first / last:.3g}-fold, from {first:.3g} to {last:.3g}: with a learning "
+                    "rate that is too small it would hardly move"
+                )
+        elif claim == "dead_relu":
+            if first_zero is None:
+                return (
+                    f"the first layer's gradient is not 0 at the end ({c['first_layer_grad_norm'][-1]:.3g}): the "
+                    "weights in front of a dead unit get no gradient at all, exactly 0"
+                )
+            if grad_zero is not None:
+                return (
+                    f"every gradient, the output layer's too, is exactly 0 from step {grad_zero} on, after the loss "
+                    f"fell {first / last:.3g}-fold: dead hidden units leave the output layer's bias a gradient until "
+                    "it has fitted the mean of the targets"
+                )
+        elif claim == "float16_underflow":
+            if grad_zero is None:
+                return (
+                    f"the gradient norm is not 0 at the end ({c['grad_norm'][-1]:.3g}): gradients lost to float16 "
+                    "underflow are exactly 0"
+                )
+        elif claim == "overfitting":
+            val = c["val_loss"]
+            low = int(np.argmin(val))
+            if val[-1] <= 1.15 * val[low]:
+                if low == len(val) - 1:
+                    ends = f"is lowest at the end ({val[-1]:.3g} at step {len(val)})"
+                elif val[-1] <= 1.001 * val[low]:
+                    ends = f"stays at its lowest value ({val[low]:.3g}) from step {low + 1} on"
+                else:
+                    ends = f"ends within {100 * (val[-1] / val[low] - 1):.2g} % of its lowest value ({val[low]:.3g})"
+                return (
+                    f"the validation loss {ends}: overfitting shows as a validation loss that turns clearly upwards "
+                    "while the training loss keeps falling"
+                )
+    return f"this run's curves do not show {FAULTS[claim]}"  # never reached on the cases: their margins are clear
+
+
+def _fault_name(value: Any) -> str | None:
+    """``value`` as a key of :data:`FAULTS` (case, spaces and hyphens forgiven), or ``None``."""
+    if not isinstance(value, str):
+        return None
+    name = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return name if name in FAULTS else None
+
+
+def _spot_requirement(case: Case, value: Any) -> str | None:
+    """``None`` when ``value`` names the fault planted in the case's run, else what contradicts the answer."""
+    names = ", ".join(f"'{name}'" for name in FAULTS)
+    if not isinstance(value, str):
+        return f"expected the name of a fault as a string, one of {names}; got {type(value).__name__}"
+    claim = _fault_name(value)
+    if claim is None:
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        return f"{shown} is not one of the fault names {names}"
+    if claim == case.key:
+        return None
+    return _against(claim, case.args[0])
+
+
+def _nan_blames_lr(history: dict[str, list[float]]) -> str:
+    broken = not np.isfinite(np.asarray(history["loss"], dtype=np.float64)).all()
+    return "lr_too_large" if broken else spot_the_bug(history)
+
+
+def _nan_means_data(history: dict[str, list[float]]) -> str:
+    broken = not np.isfinite(np.asarray(history["loss"], dtype=np.float64)).all()
+    return "nan_in_data" if broken else spot_the_bug(history)
+
+
+def _dead_as_small_lr(history: dict[str, list[float]]) -> str:
+    answer = spot_the_bug(history)
+    return "lr_too_small" if answer == "dead_relu" else answer
+
+
+def _underflow_as_dead(history: dict[str, list[float]]) -> str:
+    answer = spot_the_bug(history)
+    return "dead_relu" if answer == "float16_underflow" else answer
+
+
+def _training_loss_only(history: dict[str, list[float]]) -> str:
+    loss = np.asarray(history["loss"], dtype=np.float64)
+    if not np.isfinite(loss).all() or loss.max() > 10 * loss[0]:
+        return "lr_too_large"
+    return "lr_too_small" if loss[-1] > 0.95 * loss[0] else "overfitting"
+
+
+def _validation_first(history: dict[str, list[float]]) -> str:
+    val = np.asarray(history["val_loss"], dtype=np.float64)
+    val = val[np.isfinite(val)]
+    return "overfitting" if val.size and val[-1] > 1.15 * val.min() else spot_the_bug(history)
+
+
+SPOT_THE_BUG = Exercise(
+    id="11.spot_the_bug",
+    kind="function",
+    title="spot_the_bug(history): read a recorded training run's curves and name the fault planted in it",
+    reference=spot_the_bug,
+    make_cases=_spot_cases,
+    requirement=_spot_requirement,
+    hints=(
+        "Read the curves in the order of section 2: did the loss stop being finite, and did it grow before? Then: "
+        "are gradients exactly 0 at the end, and which ones? Then: does the validation loss turn upwards? What is "
+        "left is a loss that hardly moves while its gradients are not zero.",
+        "A loss that grows more than tenfold (then overflows) is a learning rate too large; a NaN out of a loss "
+        "that did not grow is the data. grad_norm exactly 0 at the end: every gradient underflowed (float16); only "
+        "first_layer_grad_norm exactly 0: dead ReLUs. val_loss ending well above its minimum: overfitting.",
+        "loss = np.array(history['loss']); if not np.isfinite(loss).all(): before = loss[:np.argmax(~np.isfinite("
+        "loss))]; return 'lr_too_large' if before.max() > 10 * before[0] else 'nan_in_data'. Then loss.max() > "
+        "10 * loss[0] → 'lr_too_large'; history['grad_norm'][-1] == 0 → 'float16_underflow'; "
+        "history['first_layer_grad_norm'][-1] == 0 → 'dead_relu'; val[-1] > 1.15 * val.min() → 'overfitting'; "
+        "else 'lr_too_small'.",
+    ),
+    solution=(
+        "import numpy as np\n"
+        "\n"
+        "\n"
+        "def spot_the_bug(history):\n"
+        "    loss = np.array(history['loss'])\n"
+        "    broken = ~np.isfinite(loss)\n"
+        "    if broken.any():  # did the loss grow before it broke?\n"
+        "        before = loss[: np.argmax(broken)]\n"
+        "        return 'lr_too_large' if before.max() > 10 * before[0] else 'nan_in_data'\n"
+        "    if loss.max() > 10 * loss[0]:\n"
+        "        return 'lr_too_large'\n"
+        "    if history['grad_norm'][-1] == 0:  # every gradient rounded to 0\n"
+        "        return 'float16_underflow'\n"
+        "    if history['first_layer_grad_norm'][-1] == 0:  # no gradient passes the hidden units\n"
+        "        return 'dead_relu'\n"
+        "    val = np.array(history['val_loss'])\n"
+        "    if val[-1] > 1.15 * val.min():  # the validation loss turned upwards\n"
+        "        return 'overfitting'\n"
+        "    return 'lr_too_small'  # a loss that hardly moves, with gradients that are not 0\n"
+    ),
+    mistakes=(
+        Mistake(
+            "nan_blames_lr",
+            "You blamed the learning rate for every loss that stopped being finite. A step that is too large makes "
+            "the loss grow first, over several steps, until it overflows; a loss that was falling and became NaN in "
+            "a single step points at the data or a formula (here one training example holds a NaN), and no "
+            "learning rate fixes that.",
+            _nan_blames_lr,
+        ),
+        Mistake(
+            "nan_means_data",
+            "You blamed the data for every loss that stopped being finite. Look at the steps before it broke: a loss "
+            "that grew by orders of magnitude and then overflowed is a learning rate that is too large; only a NaN "
+            "that comes out of a loss that did not grow points at the data.",
+            _nan_means_data,
+        ),
+        Mistake(
+            "dead_as_small_lr",
+            "A flat loss is not one diagnosis. With a learning rate that is too small the gradients stay non-zero "
+            "and the weights creep; in the run you called that, the first layer's gradient is exactly 0 at every "
+            "step: its ReLU units output 0 for every input and pass no gradient back, so no learning rate can "
+            "revive them. Those are dead ReLUs.",
+            _dead_as_small_lr,
+        ),
+        Mistake(
+            "underflow_as_dead",
+            "Exactly-zero gradients have two causes here. Dead ReLUs zero the first layer's gradient while the "
+            "output layer still learns; in the float16 run every gradient reaches exactly 0, the output layer's "
+            "too, after the loss fell by orders of magnitude: ∂J/∂ŷ became smaller than float16's smallest "
+            "number and rounded to 0. That is underflow, which loss scaling fixes.",
+            _underflow_as_dead,
+        ),
+        Mistake(
+            "training_loss_only",
+            "You read only the training loss. It cannot tell apart runs that look alike there: a NaN after growth "
+            "(learning rate) from one out of a falling loss (data), a flat loss with creeping weights from one with "
+            "dead units, a loss that stalls because its gradients rounded to 0 from one that overfits. Read the "
+            "gradient norms and the validation loss too.",
+            _training_loss_only,
+        ),
+        Mistake(
+            "validation_first",
+            "A validation loss that rises is overfitting only while the training loss keeps falling. You also "
+            "called overfitting the run whose training loss grew by orders of magnitude: there both curves "
+            "explode because the steps are too large. Check the training loss first.",
+            _validation_first,
+        ),
+    ),
+)
+
+EXERCISES: tuple[Exercise, ...] = (GRAD_NORM, DEAD_RELU, NAN_FIX, LOSS_SCALE_STEP, SPOT_THE_BUG)
