@@ -36,10 +36,10 @@ notebooks: $(STAMP)
 # assets come from the npm packages pinned in docs/vendor (`npm ci --prefix docs/vendor` runs when missing).
 .PHONY: site slides
 site: $(STAMP)
-	$(BIN)/python -m gdcourse.site --output build/site
+	$(BIN)/python -m gdcourse.tools.site --output build/site
 
 slides: $(STAMP)
-	$(BIN)/python -m gdcourse.slides --output build/slides
+	$(BIN)/python -m gdcourse.tools.slides --output build/slides
 
 # On a machine with an NVIDIA GPU: the unit suite with GDCOURSE_TEST_BACKENDS=numpy,cupy, every notebook under
 # strict nbval with GDCOURSE_BACKEND=cupy, and the optimizer benchmark with CuPy and torch CUDA

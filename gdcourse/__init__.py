@@ -14,8 +14,8 @@ and fails on an upward import, at module level or inside a function):
 3. algorithms: ``optim``, ``descent``, ``nn``, ``gradcheck``, ``monitoring``, ``precision``, ``stochastic``,
    ``lr_range``, ``models``, ``train``, ``tuning``
 4. presentation: ``plots``, ``widgets``
-5. course tools: ``exercises``, ``grading``, ``notebook``, ``assign``, ``slides``, ``site``, ``output_folder``,
-   ``doctor``, ``bench``, ``cli``, ``__main__``
+5. course tools: ``exercises``, ``grading``, ``notebook``, ``doctor``, ``tools`` (assign, slides, site,
+   bench and the gdcourse command), ``__main__``
 
 A learner reads layers 1 to 3 (the update rules, the loops, the models), a notebook
 also uses layer 4, and instructors and the grader use layer 5.  This module itself is

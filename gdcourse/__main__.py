@@ -2,6 +2,6 @@
 
 import sys
 
-from gdcourse.cli import main
+from gdcourse.tools.cli import main
 
 sys.exit(main())

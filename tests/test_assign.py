@@ -9,7 +9,7 @@ import json
 import nbformat
 import pytest
 
-from gdcourse.assign import (
+from gdcourse.tools.assign import (
     MANIFEST,
     AssignError,
     OverwriteRefusedError,

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import gdcourse
-from gdcourse import cli, doctor
+from gdcourse import doctor
+from gdcourse.tools import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

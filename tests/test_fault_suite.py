@@ -537,7 +537,7 @@ def _user_folder(tmp: Path) -> Path:
 
 
 def _cli(*args: str) -> int:
-    from gdcourse.cli import main
+    from gdcourse.tools.cli import main
 
     try:
         return main(list(args))

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from gdcourse import exercises
-from gdcourse.assign import stale_student_notebooks
+from gdcourse.tools.assign import stale_student_notebooks
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))

@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gdcourse.assign import AssignError, assign
-from gdcourse.output_folder import MARKER, OutputFolderError, check_output_folder, empty_folder, replace_folder
+from gdcourse.tools.assign import AssignError, assign
+from gdcourse.tools.output_folder import MARKER, OutputFolderError, check_output_folder, empty_folder, replace_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """The course website and the slide decks build offline, deterministically, and work in a real browser.
 
-Builds the site (``gdcourse.site.build_site``) and the lecture slides (``gdcourse.slides.build_slides``)
+Builds the site (``gdcourse.tools.site.build_site``) and the lecture slides (``gdcourse.tools.slides.build_slides``)
 for notebooks 00, 01 and 06 (06 adds an animation and a widget still), twice each into temporary
 folders, then
 
@@ -41,9 +41,9 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 
-from gdcourse.assign import assign
-from gdcourse.site import build_site, learner_notebook
-from gdcourse.slides import VendorError, build_slides, ensure_vendor
+from gdcourse.tools.assign import assign
+from gdcourse.tools.site import build_site, learner_notebook
+from gdcourse.tools.slides import VendorError, build_slides, ensure_vendor
 
 pytestmark = pytest.mark.slow
 

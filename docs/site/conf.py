@@ -1,7 +1,7 @@
 """Sphinx configuration of the course website (built by ``gdcourse site`` / ``make site``).
 
 The build stages this folder together with the course notebooks in a temporary
-folder (see ``gdcourse/site.py``), so the notebooks are never copied into the
+folder (see ``gdcourse/tools/site.py``), so the notebooks are never copied into the
 repository.  Notebooks are rendered from their stored outputs (no execution).
 """
 
@@ -21,7 +21,7 @@ exclude_patterns = ["_build", "README.md", "**/.ipynb_checkpoints"]
 
 html_theme = "sphinx_book_theme"
 html_title = "Gradient descent"
-html_static_path = ["_static"]  # gdcourse.site puts the vendored MathJax 3 in _static/mathjax
+html_static_path = ["_static"]  # gdcourse.tools.site puts the vendored MathJax 3 in _static/mathjax
 html_css_files = ["course.css"]
 mathjax_path = "mathjax/tex-chtml.js"  # relative to _static: served from the build, not a CDN
 html_copy_source = False

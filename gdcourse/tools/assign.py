@@ -373,7 +373,7 @@ def _report(lines: Iterable[str], stream: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m gdcourse.assign``."""
+    """Entry point for ``python -m gdcourse.tools.assign``."""
     parser = argparse.ArgumentParser(prog="gdcourse assign", description=__doc__.split("\n", 1)[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

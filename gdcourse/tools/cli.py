@@ -14,11 +14,11 @@ __all__ = ["main"]
 
 SUBCOMMANDS = {
     "doctor": ("gdcourse.doctor", "check this machine can run the course and say how to fix what is missing"),
-    "assign": ("gdcourse.assign", "generate student notebooks (solutions stripped) from the source notebooks"),
+    "assign": ("gdcourse.tools.assign", "generate student notebooks (solutions stripped) from the source notebooks"),
     "grade": ("gdcourse.grading", "grade a folder of submitted notebooks in isolated workers into a CSV"),
-    "slides": ("gdcourse.slides", "build reveal.js slide decks of the notebooks (offline) into build/slides"),
-    "site": ("gdcourse.site", "build the course website (Sphinx, offline) into build/site"),
-    "bench": ("gdcourse.bench", "run the side-by-side benchmarks of a source checkout (benchmarks/run_all.py)"),
+    "slides": ("gdcourse.tools.slides", "build reveal.js slide decks of the notebooks (offline) into build/slides"),
+    "site": ("gdcourse.tools.site", "build the course website (Sphinx, offline) into build/site"),
+    "bench": ("gdcourse.tools.bench", "run the side-by-side benchmarks of a source checkout (benchmarks/run_all.py)"),
 }
 
 

@@ -18,7 +18,7 @@ __all__ = ["add_arguments", "find_benchmarks", "run"]
 
 def find_benchmarks() -> Path | None:
     """The ``benchmarks/run_all.py`` of the source checkout this package was imported from, if any."""
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "run_all.py"
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "run_all.py"  # gdcourse/tools/bench.py
     return script if script.is_file() else None
 
 

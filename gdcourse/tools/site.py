@@ -14,7 +14,7 @@ outputs (``nb_execution_mode = "off"``: nothing is executed).  The sources are
   a line ending in ``# SOLUTION``) folded behind "Show code cell source"
   (myst-nb's ``hide-input`` tag), markdown solution blocks folded in a
   ``<details>``, and widgets replaced by stills of what they showed (see
-  :func:`gdcourse.slides.static_widgets`);
+  :func:`gdcourse.tools.slides.static_widgets`);
 - MathJax 3 (from the npm package pinned in ``docs/vendor``) under ``_static/mathjax``.
 
 The output is byte-deterministic except ``.buildinfo`` (Sphinx's build stamp,
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import nbformat
 
-from gdcourse.output_folder import OutputFolderError, check_output_folder, replace_folder
-from gdcourse.slides import (
+from gdcourse.tools.output_folder import OutputFolderError, check_output_folder, replace_folder
+from gdcourse.tools.slides import (
     REPO_ROOT,
     VendorError,
     copy_assets,
@@ -134,7 +134,7 @@ def build_site(
     output : path
         The HTML folder.  A folder this command built before is replaced; a new or empty
         one is created; any other folder is refused before any work unless ``force``
-        (see :mod:`gdcourse.output_folder`).
+        (see :mod:`gdcourse.tools.output_folder`).
     source : path, optional
         Folder of the course notebooks (default: the checkout's ``notebooks/``).
     only : iterable of str, optional
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m gdcourse.site``."""
+    """Entry point for ``python -m gdcourse.tools.site``."""
     parser = argparse.ArgumentParser(prog="gdcourse site", description=__doc__.split("\n", 1)[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -43,7 +43,7 @@ from typing import Any
 
 import nbformat
 
-from gdcourse.output_folder import OutputFolderError, check_output_folder, empty_folder
+from gdcourse.tools.output_folder import OutputFolderError, check_output_folder, empty_folder
 
 __all__ = [
     "REPO_ROOT",
@@ -57,7 +57,7 @@ __all__ = [
     "static_widgets",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # gdcourse/tools/slides.py -> the checkout
 VENDOR_DIR = REPO_ROOT / "docs" / "vendor"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -351,7 +351,7 @@ def build_slides(
     output : path
         Build folder.  A folder this command built before is emptied and refilled; a new or
         empty one is created; a file, or a folder holding other files, is refused before
-        any work unless ``force`` (see :mod:`gdcourse.output_folder`).  A name ending in
+        any work unless ``force`` (see :mod:`gdcourse.tools.output_folder`).  A name ending in
         ``.html`` is refused: the decks and their assets need a folder.
     source : path, optional
         Source notebooks (default: the checkout's ``notebooks/``).  With ``student``
@@ -445,7 +445,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m gdcourse.slides``."""
+    """Entry point for ``python -m gdcourse.tools.slides``."""
     parser = argparse.ArgumentParser(prog="gdcourse slides", description=__doc__.split("\n", 1)[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
