@@ -5,9 +5,9 @@ Conventions decided here:
 - ``soft_threshold(v, t)`` is :math:`S_t(v) = \operatorname{sign}(v)\max(|v| - t, 0)` elementwise, for an
   array ``v`` of any shape and a threshold ``t > 0`` (a Python float); the reference is
   :func:`gdcourse.regularization.soft_threshold`.
-- ``l2_grad_step(w, grad, lr, alpha)`` is one gradient step on :math:`L(w) + \frac{\alpha}{2}\lVert w\rVert^2`
-  (the course's L2 convention, :func:`gdcourse.regularization.l2`): :math:`w - \eta(\nabla L + \alpha w)`.
-  The "weight decay" form :math:`(1 - \eta\alpha)w - \eta\nabla L` is the same number and passes.
+- ``l2_grad_step(w, grad, lr, alpha)`` is one gradient step on :math:`J(w) + \frac{\alpha}{2}\lVert w\rVert^2`
+  (the course's L2 convention, :func:`gdcourse.regularization.l2`): :math:`w - \eta(\nabla J + \alpha w)`.
+  The "weight decay" form :math:`(1 - \eta\alpha)w - \eta\nabla J` is the same number and passes.
 - ``early_stop_epoch(val_losses, patience)`` returns ``(stop_epoch, best_epoch)``.  ``val_losses[e]`` is
   the validation loss after epoch ``e`` (``e = 0, 1, ...``).  An epoch *improves* when its loss is
   strictly lower than every earlier one (a tie is not an improvement).  Training stops at the first
@@ -177,12 +177,12 @@ SOFT_THRESHOLD = Exercise(
 
 
 def l2_grad_step(w: Any, grad: Any, lr: float, alpha: float) -> Any:
-    r"""Reference for ``08.l2_grad_step``: :math:`w - \eta(\nabla L(w) + \alpha w)`."""
+    r"""Reference for ``08.l2_grad_step``: :math:`w - \eta(\nabla J(w) + \alpha w)`."""
     return w - lr * (grad + alpha * w)
 
 
 def _weight_decay_form(w: Any, grad: Any, lr: float, alpha: float) -> Any:
-    """The same step written as decay then gradient: (1 − ηα)w − η∇L."""
+    """The same step written as decay then gradient: (1 − ηα)w − η∇J."""
     return (1 - lr * alpha) * w - lr * grad
 
 
@@ -202,12 +202,12 @@ def _l2_cases(rng: np.random.Generator) -> list[Case]:
 L2_GRAD_STEP = Exercise(
     id="08.l2_grad_step",
     kind="function",
-    title="l2_grad_step(w, grad, lr, alpha): one GD step on L(w) + (α/2)‖w‖², where grad = ∇L(w)",
+    title="l2_grad_step(w, grad, lr, alpha): one GD step on J(w) + (α/2)‖w‖², where grad = ∇J(w)",
     reference=l2_grad_step,
     make_cases=_l2_cases,
     alternatives=(_weight_decay_form,),
     hints=(
-        "The cost is L(w) + (α/2)‖w‖². Its gradient is ∇L(w) plus the gradient of the penalty.",
+        "The cost is J(w) + (α/2)‖w‖². Its gradient is ∇J(w) plus the gradient of the penalty.",
         "The gradient of (α/2)‖w‖² = (α/2)Σ wᵢ² is αw (the ½ cancels the 2 from the square).",
         "return w - lr * (grad + alpha * w)   — the same as (1 - lr*alpha) * w - lr * grad",
     ),
