@@ -89,6 +89,62 @@ def _independent(X: Array, y: Array | None, size: int, n_batches: int, gen: np.r
         yield take(X, idx), (None if y is None else take(y, idx))
 
 
+class _Run:
+    """The records of one :func:`sgd_run` and its two named pieces: the update, and what is recorded after it."""
+
+    def __init__(
+        self, value_fn: Callable, grad_fn: Callable | None, xp: Any, opt: Any, theta0: Array,
+        record_every: int, factor: float, batch_size: int,
+    ) -> None:
+        self.value_fn, self.grad_fn, self.xp, self.opt = value_fn, grad_fn, xp, opt
+        self.factor, self.batch_size = factor, batch_size
+        self.eps, self.dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
+        self.unit = "update" if record_every == 1 else "record"
+        loss, norm = self.full(theta0)
+        if not math.isfinite(loss):
+            raise ValueError(f"the cost at theta0 is {loss}; start where the objective is defined")
+        self.path, self.losses, self.norms = [to_numpy(theta0)], [loss], [norm]
+        self.updates, self.seen = [0], [0]
+        self.lrs: list[float] = []
+        self.stop_reason, self.message = "max_iter", ""
+        self.problem: divergence.Divergence | None = None
+
+    def full(self, theta: Array) -> tuple[float, float]:
+        r"""The full-data cost :math:`J(\theta)` and gradient norm (NaN without a full gradient)."""
+        loss = float(self.value_fn(theta))
+        norm = float(self.xp.linalg.vector_norm(self.grad_fn(theta))) if self.grad_fn is not None else math.nan
+        return loss, norm
+
+    def step(self, theta: Array, state: Any, g: Array, t: int, *, plain: bool) -> tuple[Array, Any]:
+        r"""Update ``t`` (from 0): :math:`\theta \leftarrow \theta - \eta_t g_B` (plain SGD), else the optimizer's."""
+        if t == 0:
+            _check_grad(g, theta)
+        if plain:  # plain SGD, written out: θ ← θ − η_t g
+            eta = self.opt.lr_at(t)
+            theta = theta - eta * g
+        else:
+            eta = float(self.opt.lr_at(t)) if hasattr(self.opt, "lr_at") else math.nan
+            theta, state = self.opt.step(theta, g, state)
+        self.lrs.append(eta)
+        return theta, state
+
+    def record(self, theta: Array, t: int, examples: int, epoch: int) -> bool:
+        """Record the full cost after update ``t``; ``True`` when the run diverged (the verdict is kept)."""
+        loss, norm = self.full(theta)
+        self.path.append(to_numpy(theta))
+        self.losses.append(loss)
+        self.norms.append(norm)
+        self.updates.append(t)
+        self.seen.append(examples)
+        self.problem = divergence.classify(
+            self.losses, is_finite(theta), t, self.lrs[-1], self.dtype, eps=self.eps, factor=self.factor,
+            unit=self.unit, where=f"update {t} (epoch {epoch + 1}, B={self.batch_size})",
+        )
+        if self.problem is not None:
+            self.stop_reason, self.message = "diverged", self.problem.message
+        return self.problem is not None
+
+
 def sgd_run(
     objective: Any,
     theta0: Array,
@@ -209,77 +265,41 @@ def sgd_run(
     if label is None:
         label = f"B={size} η={lr:.3g}" if isinstance(lr, int | float) else f"B={size}"
 
-    def full(theta: Array) -> tuple[float, float]:
-        loss = float(value_fn(theta))
-        norm = float(xp.linalg.vector_norm(grad_fn(theta))) if grad_fn is not None else math.nan
-        return loss, norm
-
-    theta, state = theta0, opt.init(theta0)
-    loss, norm = full(theta)
-    if not math.isfinite(loss):
-        raise ValueError(f"the cost at theta0 is {loss}; start where the objective is defined")
-    eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
-    unit = "update" if record_every == 1 else "record"
-    path, losses, norms, updates, seen = [to_numpy(theta)], [loss], [norm], [0], [0]
-    lrs: list[float] = []
-    stop_reason, message, problem = "max_iter", f"ran {epochs} epochs", None
-    t = examples = 0
-
+    run = _Run(value_fn, grad_fn, xp, opt, theta0, record_every, divergence_factor, size)
+    theta, state, t, examples = theta0, opt.init(theta0), 0, 0
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence below
         n_batches = batches.n_batches
         for epoch in range(int(epochs)):
             epoch_batches = _independent(X, y, size, n_batches, gen) if gen is not None else batches.epoch(epoch)
             for k, (Xb, yb) in enumerate(epoch_batches, start=1):
-                g = batch_fn(theta, Xb, yb)
-                if t == 0:
-                    _check_grad(g, theta)
-                if optimizer is None:  # plain SGD, written out: θ ← θ − η_t g
-                    eta = opt.lr_at(t)
-                    theta = theta - eta * g
-                else:
-                    eta = float(opt.lr_at(t)) if hasattr(opt, "lr_at") else math.nan
-                    theta, state = opt.step(theta, g, state)
-                lrs.append(eta)
-                t += 1
-                examples += int(Xb.shape[0])
-                if t % record_every and k < n_batches:
-                    continue
-                loss, norm = full(theta)
-                path.append(to_numpy(theta))
-                losses.append(loss)
-                norms.append(norm)
-                updates.append(t)
-                seen.append(examples)
-                problem = divergence.classify(
-                    losses, is_finite(theta), t, lrs[-1], dtype, eps=eps, factor=divergence_factor, unit=unit,
-                    where=f"update {t} (epoch {epoch + 1}, B={size})",
-                )
-                if problem is not None:
-                    stop_reason, message = "diverged", problem.message
+                theta, state = run.step(theta, state, batch_fn(theta, Xb, yb), t, plain=optimizer is None)
+                t, examples = t + 1, examples + int(Xb.shape[0])
+                if (t % record_every == 0 or k == n_batches) and run.record(theta, t, examples, epoch):
                     break
-            if stop_reason == "diverged":
+            if run.stop_reason == "diverged":
                 break
-    if stop_reason == "max_iter":
-        divergence.warn_if_unstable(losses[0], losses[-1], step=t, lr=lrs[-1] if lrs else None, unit="update")
-
+    if run.stop_reason == "max_iter":
+        last_lr = run.lrs[-1] if run.lrs else None
+        divergence.warn_if_unstable(run.losses[0], run.losses[-1], step=t, lr=last_lr, unit="update")
+    message = run.message or f"ran {epochs} epochs"
     history = StochasticHistory.from_records(
-        path,
-        losses,
-        norms,
-        lrs,
-        stop_reason=stop_reason,
+        run.path,
+        run.losses,
+        run.norms,
+        run.lrs,
+        stop_reason=run.stop_reason,
         message=message,
         theta=theta,
         label=label,
         extras={
-            "update": np.asarray(updates),
-            "epoch": np.asarray(seen, dtype=np.float64) / n,
-            "examples": np.asarray(seen),
+            "update": np.asarray(run.updates),
+            "epoch": np.asarray(run.seen, dtype=np.float64) / n,
+            "examples": np.asarray(run.seen),
         },
         n_updates=t,
         batch_size=size,
         n_samples=n,
     )
-    if stop_reason == "diverged" and on_divergence == "raise":
-        raise DivergenceError(message, history, problem)
+    if run.stop_reason == "diverged" and on_divergence == "raise":
+        raise DivergenceError(message, history, run.problem)
     return history
