@@ -20,7 +20,7 @@ wrong(
                  "nan": "nan_in_data", "overfitting": "overfitting", "healthy": "overfitting"}
         return names[diagnose(record).kind]
 """,
-    ("grow",),
+    ("underflow",),
 )
 wrong(
     E,

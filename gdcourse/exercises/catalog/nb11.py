@@ -22,7 +22,8 @@ Conventions decided here:
   float16 without loss scaling), each redrawn until its curves show the fault with a clear margin for every rule
   of the reference (:func:`_shows`).  A wrong answer is told what in the history contradicts it.  Calling
   :func:`gdcourse.monitoring.diagnose` does not solve it: it has no rule for float16 underflow (it calls that run
-  dead ReLUs), and on the noisy minibatch losses of the NaN run it mostly blames the learning rate.
+  dead ReLUs).  (It also used to blame the learning rate for the NaN run, taking minibatch noise for growth;
+  this exercise's runs are how that was found and fixed in :func:`gdcourse.divergence.grew`.)
 """
 
 from __future__ import annotations
