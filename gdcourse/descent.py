@@ -170,6 +170,19 @@ def _objective_parts(objective: Any, grad: Callable | None) -> tuple[Callable, C
     return value_fn, grad_fn
 
 
+def rule_of(lr: Any, optimizer: Any, plain: str) -> tuple[Any, Any]:
+    """``(checked lr, update rule)`` of a loop given exactly one of ``lr`` (then ``optim.gd(lr)``) and ``optimizer``.
+
+    ``plain`` names the loop's plain rule in the error ("plain gradient descent", "plain SGD").
+    """
+    if (lr is None) == (optimizer is None):
+        raise ValueError(f"give exactly one of lr ({plain}) and optimizer")
+    if optimizer is not None:
+        return None, optimizer
+    lr = _checks.learning_rate(lr)
+    return lr, optim.gd(lr)
+
+
 def minimize(
     objective: Any,
     theta0: Any,
@@ -236,19 +249,11 @@ def minimize(
     """
     xp = _check_theta0(theta0)
     value_fn, grad_fn = _objective_parts(objective, grad)
-    if (lr is None) == (optimizer is None):
-        raise ValueError("give exactly one of lr (plain gradient descent) and optimizer")
-    if lr is not None:
-        lr = _checks.learning_rate(lr)
+    lr, opt = rule_of(lr, optimizer, "plain gradient descent")
     max_iter = _checks.nonneg_int("max_iter", max_iter)
     tol_grad = _checks.optional_nonneg("tol_grad", tol_grad)
     tol_loss = _checks.optional_nonneg("tol_loss", tol_loss)
     divergence_factor = divergence.check_options(divergence_factor, on_divergence)
-    if optimizer is not None:
-        opt = optimizer
-    else:
-        assert lr is not None  # exactly one of lr and optimizer (checked above)
-        opt = optim.gd(lr)
     if label is None:
         label = f"GD η={lr:.3g}" if isinstance(lr, int | float) else getattr(opt, "name", type(opt).__name__)
 

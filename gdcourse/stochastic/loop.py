@@ -10,10 +10,10 @@ from typing import Any, Literal
 import numpy as np
 from array_api_compat import device
 
-from gdcourse import _checks, divergence, optim
+from gdcourse import divergence
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
 from gdcourse.data import Minibatches
-from gdcourse.descent import DivergenceError, History, _check_grad, _check_theta0
+from gdcourse.descent import DivergenceError, History, _check_grad, _check_theta0, rule_of
 
 Array = Any
 Seed = int | np.random.Generator | None
@@ -243,10 +243,7 @@ def sgd_run(
     """
     xp = _check_theta0(theta0)
     value_fn, batch_fn, grad_fn = _parts(objective, grad_batch)
-    if (lr is None) == (optimizer is None):
-        raise ValueError("give exactly one of lr (plain SGD) and optimizer")
-    if lr is not None:
-        lr = _checks.learning_rate(lr)
+    lr, opt = rule_of(lr, optimizer, "plain SGD")
     for name, value in (("epochs", epochs), ("record_every", record_every)):
         low = 0 if name == "epochs" else 1
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
@@ -257,11 +254,6 @@ def sgd_run(
     batches = Minibatches(X, y, batch_size, shuffle=shuffle, drop_last=drop_last and not replace, seed=seed)
     n, size = batches.n_samples, batches.batch_size
     gen = rng(seed) if replace else None
-    if optimizer is not None:
-        opt = optimizer
-    else:
-        assert lr is not None  # exactly one of lr and optimizer (checked above)
-        opt = optim.gd(lr)
     if label is None:
         label = f"B={size} η={lr:.3g}" if isinstance(lr, int | float) else f"B={size}"
 

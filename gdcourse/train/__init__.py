@@ -7,15 +7,7 @@ r"""Training :mod:`gdcourse.nn` models: the loop, its history, and checkpoints.
   :func:`load_checkpoint`, :class:`Checkpoint` and its errors.
 
 Everything is importable from ``gdcourse.train`` as before.
->>> import numpy as np
->>> from gdcourse import nn, optim
->>> from gdcourse.train import fit
->>> X = np.random.default_rng(0).normal(size=(64, 2))
->>> y = X[:, :1] * X[:, 1:]
->>> model = nn.MLP([2, 8, 1], activation="tanh", seed=0)
->>> history = fit(model, X, y, optimizer=optim.adam(lr=0.01), loss="mse", epochs=3, batch_size=16)
->>> len(history.train_loss), history.stop_reason
-(3, 'max_epochs')
+The loop, with an example, is in :mod:`gdcourse.train.loop`.
 """
 
 from gdcourse.train.checkpoint import (

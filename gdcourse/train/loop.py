@@ -231,6 +231,7 @@ class _EpochTally:
     """What the steps of one epoch add up, for the epoch's entries in the history."""
 
     n_params: int
+    dtype: str  # the parameters' dtype, for the divergence verdict (read once per epoch)
     n_steps: int = 0
     losses: list[Array] = field(default_factory=list)  # minibatch loss × its size, on the device
     correct: list[Array] = field(default_factory=list)  # correctly classified examples per minibatch
@@ -529,7 +530,8 @@ class Trainer:
 
         Returns True when training must end (early stopping or divergence).
         """
-        tally = _EpochTally(len(self.model.named_parameters()))
+        params = self.model.parameters()
+        tally = _EpochTally(len(params), dtype_of(params[0]))
         gen = self.generator if self.shuffle else None
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence
             batches = minibatch_indices(n, self.batch_size, shuffle=gen is not None, seed=gen)
@@ -538,16 +540,13 @@ class Trainer:
                 if problem is not None:
                     return self._stop_diverged(problem)
         if not all(is_finite(p) for p in self.model.parameters()):
-            return self._stop_diverged(self._verdict(False, self.epoch + 1, tally.n_steps, self.step, self._dtype()))
+            return self._stop_diverged(self._verdict(False, self.epoch + 1, tally.n_steps, self.step, tally.dtype))
         monitored = self._record_epoch(tally, n, validation)
         if self._schedule is not None:
             self._schedule.observe(monitored)
         if self.progress:
             self._print_progress(epochs)
         return self._early_stop(monitored)
-
-    def _dtype(self) -> str:
-        return dtype_of(self.model.parameters()[0])
 
     def _step(self, xb: Array, yb: Array, size: int, k: int, tally: _EpochTally) -> divergence.Divergence | None:
         """Minibatch ``k`` of the epoch: forward, backward, divergence check, update, and its records."""
@@ -560,7 +559,7 @@ class Trainer:
             self._first_loss = loss_value
         self.history.step_loss.append(loss_value)
         self.history.step_grad_norm.append(grad_norm)
-        problem = self._verdict(math.isfinite(grad_norm), self.epoch + 1, k, self.step + 1, self._dtype())
+        problem = self._verdict(math.isfinite(grad_norm), self.epoch + 1, k, self.step + 1, tally.dtype)
         if problem is not None:
             return problem
         new_params, self.opt_state = self.optimizer.step(params, grads, self.opt_state)
