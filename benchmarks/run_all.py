@@ -29,6 +29,12 @@ BENCHMARKS = {
     ),
     "grading": ("grading.py", "gdcourse grade on 200 notebook-00 submissions, --jobs 2, sandboxed", QUICK),
     "course_runtime": ("course_runtime.py", "wall time of strict nbval per notebook and in total", QUICK),
+    "nb11_batch_throughput": (
+        "nb11_batch_throughput.py",
+        "examples per second of notebook 11's MLP step vs batch size (the numbers its prose quotes)",
+        QUICK,
+    ),
+    "nb12_long_runs": ("nb12_long_runs.py", "notebook 12's models trained longer: the numbers its prose quotes", QUICK),
 }
 GPU_AWARE = {"optimizer_step"}
 

@@ -11,8 +11,8 @@ and fails on an upward import, at module level or inside a function):
 1. foundation: ``_version``, ``_checks``, ``backend``
 2. mathematics: ``autodiff``, ``functions``, ``losses``, ``init``, ``regularization``, ``early_stopping``,
    ``schedules``, ``rates``, ``data``, ``divergence``, ``optim_fused``
-3. algorithms: ``optim``, ``descent``, ``nn``, ``gradcheck``, ``monitoring``, ``precision``, ``stochastic``,
-   ``lr_range``, ``models``, ``train``, ``tuning``
+3. algorithms: ``optim``, ``clipping``, ``line_search``, ``descent``, ``nn``, ``gradcheck``, ``monitoring``,
+   ``precision``, ``stochastic``, ``lr_range``, ``models``, ``train``, ``tuning``
 4. presentation: ``plots``, ``widgets``
 5. course tools: ``exercises``, ``grading``, ``notebook``, ``doctor``, ``tools`` (assign, slides, site,
    bench and the gdcourse command), ``__main__``
@@ -32,6 +32,20 @@ def setup_notebook(seed: int = 0, precision: int = 4, blas_threads: int | None =
     """Seed randomness, set print precision and the course's plot style for a notebook.
 
     See :func:`gdcourse.notebook.setup_notebook`.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for every source of randomness the notebook uses (a non-negative integer).
+    precision : int
+        Digits after the decimal point in printed arrays (0 to 16).
+    blas_threads : int or None
+        Thread limit for the BLAS library; ``None`` leaves the library's default.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A generator seeded with ``seed``.
     """
     from gdcourse.notebook import setup_notebook as _setup
 

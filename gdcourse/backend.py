@@ -144,6 +144,15 @@ def array_namespace(*arrays: Any, **kwargs: Any) -> Any:
     The answer for a single array depends only on its type, so it is remembered per
     type: a training step asks this question dozens of times, and the full lookup
     was measured at 14% of an MLP step's time on digits.
+
+    Parameters
+    ----------
+    *arrays : array
+        Arrays of one library (NumPy, CuPy, ``array_api_strict``, torch...); arrays of two libraries, or
+        something that is not an array (a list, a number), raise :class:`TypeError`.
+    **kwargs
+        Passed to :func:`array_api_compat.array_namespace` (``api_version``, ``use_compat``); with any of
+        them, or with several arrays, nothing is remembered.
     """
     if len(arrays) != 1 or kwargs:
         return _compat_array_namespace(*arrays, **kwargs)
@@ -321,7 +330,21 @@ def random_normal(
     scale: float = 1.0,
     dtype: str = "float64",
 ) -> Any:
-    """Draw ``N(0, scale²)`` samples on the host and move them to the active backend."""
+    r"""Draw ``N(0, scale²)`` samples on the host and move them to the active backend.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        The shape of the array drawn.
+    seed : int, numpy Generator or None
+        Passed to :func:`rng`: the same integer gives the same samples on every backend; ``None`` draws fresh
+        entropy.
+    scale : float
+        The standard deviation :math:`\sigma`, at least 0.
+    dtype : str
+        The name of a floating dtype, ``"float64"`` by default: the samples are drawn in float64 and rounded
+        to it.
+    """
     host = rng(seed).normal(0.0, scale, size=shape).astype(dtype)
     return asarray(host, dtype=dtype)
 
@@ -334,6 +357,18 @@ def random_uniform(
     seed: int | np.random.Generator | None = None,
     dtype: str = "float64",
 ) -> Any:
-    """Draw ``U[low, high)`` samples on the host and move them to the active backend."""
+    r"""Draw ``U[low, high)`` samples on the host and move them to the active backend.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        How many samples, as an array shape.
+    low, high : float
+        The interval :math:`[\text{low}, \text{high})`, 0 and 1 by default.
+    seed : int, numpy Generator or None
+        Seed of the host generator (:func:`rng`); a generator passed in advances.
+    dtype : str
+        The floating dtype of the result, float64 by default.
+    """
     host = rng(seed).uniform(low, high, size=shape).astype(dtype)
     return asarray(host, dtype=dtype)

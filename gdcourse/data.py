@@ -123,6 +123,14 @@ class Standardizer:
         r"""Compute :math:`\mu` and :math:`s` from ``X`` of shape ``(n_samples, n_features)``; return ``self``.
 
         ``y`` is ignored: it is accepted so that a scikit-learn ``Pipeline`` can pass the targets along.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            The training inputs, finite and real, at least one sample (any backend; :math:`\mu` and :math:`s`
+            stay there).  Integer data is converted to float64; a 1-D array, NaN or inf raises :class:`ValueError`.
+        y : any, optional
+            Ignored.
         """
         xp, X = _float_matrix(X, "X")
         n = X.shape[0]
@@ -153,7 +161,15 @@ class Standardizer:
         return (X - self.mean_) / self.scale_
 
     def fit_transform(self, X: Array, y: Any = None) -> Array:
-        """:meth:`fit` then :meth:`transform` on the same ``X`` (``y`` is ignored, as in :meth:`fit`)."""
+        """:meth:`fit` then :meth:`transform` on the same ``X`` (``y`` is ignored, as in :meth:`fit`).
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            The training set: its statistics are learnt and it is returned standardised.
+        y : any, optional
+            Not used; there for scikit-learn's ``Pipeline``.
+        """
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z: Array) -> Array:
@@ -163,7 +179,15 @@ class Standardizer:
 
 
 def standardize(X_train: Array, *X_others: Array) -> Array | tuple[Array, ...]:
-    """Standardise ``X_train`` and every array in ``X_others`` with statistics of ``X_train`` only.
+    r"""Standardise ``X_train`` and every array in ``X_others`` with statistics of ``X_train`` only.
+
+    Parameters
+    ----------
+    X_train : array, shape (n_samples, n_features)
+        The set whose :math:`\mu` and :math:`s` are used for all (see :class:`Standardizer`).
+    *X_others : array, shape (m, n_features)
+        The validation and test sets, as many as needed, each with ``X_train``'s number of features (else a
+        :class:`ValueError`).
 
     Returns
     -------
@@ -374,6 +398,17 @@ def make_two_moons(
 
     Class 0: :math:`(\cos t, \sin t)`; class 1: :math:`(1 - \cos t, \tfrac12 - \sin t)`, :math:`t \in [0, \pi]`,
     plus Gaussian noise of standard deviation ``noise``.  Returns ``X`` (n, 2) and int64 labels ``y``.
+
+    Parameters
+    ----------
+    n_samples : int
+        :math:`n \ge 2`; the first moon gets :math:`\lceil n/2 \rceil` points, the second the rest.
+    noise : float
+        The noise's standard deviation, :math:`\ge 0` (0 puts the points exactly on the two arcs).
+    seed : int, numpy Generator or None
+        Seed of the noise and of the shuffle of the rows.
+    dtype : str
+        Floating dtype of ``X``.
     """
     n = _checks.int_at_least("n_samples", n_samples, 2)
     sigma = _checks.nonneg("noise", noise)
@@ -401,6 +436,21 @@ def make_polynomial(
     .. math:: y_i = \sum_{k=0}^{d} c_k x_i^k + \sigma\varepsilon_i, \qquad x_i \sim U(\text{x\_range})
 
     Fitting :func:`polynomial_features` of a degree much larger than :math:`d` to few points overfits.
+
+    Parameters
+    ----------
+    n_samples : int
+        The number of points :math:`x_i`, at least 1.
+    coef : sequence of float
+        :math:`c_0, c_1, \dots, c_d`, the constant term first; the default is :math:`0.5 - x - x^2 + 2x^3`.
+    noise : float
+        :math:`\sigma \ge 0`, the standard deviation of the noise on :math:`y`.
+    x_range : (float, float)
+        The interval the :math:`x_i` are drawn from, low < high.
+    seed : int, numpy Generator or None
+        Seed of the draws of :math:`x` and of the noise.
+    dtype : str
+        The dtype of ``x`` and ``y``.
 
     Returns
     -------
@@ -510,6 +560,13 @@ def load_breast_cancer(*, dtype: str = "float64", return_info: bool = False) -> 
     ``y`` is 0 for malignant, 1 for benign.
 
     Source: ``sklearn.datasets.load_breast_cancer`` (UCI).  Returns ``X, y (, info)`` as :func:`load_digits`.
+
+    Parameters
+    ----------
+    dtype : str
+        Floating dtype of the 30 measurements ``X`` (``y`` is int64).
+    return_info : bool
+        Also return the feature names (``"mean radius"``, ...), the class names and the description.
     """
     from sklearn.datasets import load_breast_cancer as loader
 
@@ -521,6 +578,16 @@ def load_diabetes(*, scaled: bool = True, dtype: str = "float64", return_info: b
 
     ``scaled=True`` gives scikit-learn's mean-centred features scaled to unit norm; ``False`` the raw values.
     Source: ``sklearn.datasets.load_diabetes`` (Efron et al., 2004).  Returns ``X, y (, info)``.
+
+    Parameters
+    ----------
+    scaled : bool
+        Centred features of unit norm (the default), or the raw age, sex, BMI, blood pressure and six blood serum
+        measurements.
+    dtype : str
+        Floating dtype of ``X`` and of the target ``y`` (a disease progression score, 25 to 346).
+    return_info : bool
+        Also return a dict with ``feature_names``, ``target_names`` (``None``) and ``description``.
     """
     from sklearn.datasets import load_diabetes as loader
 
@@ -531,6 +598,13 @@ def load_iris(*, dtype: str = "float64", return_info: bool = False) -> tuple[Any
     """Fisher's iris: 150 samples, 4 features, 3 classes (a small softmax-regression problem).
 
     Source: ``sklearn.datasets.load_iris``.  Returns ``X, y (, info)`` as :func:`load_digits`.
+
+    Parameters
+    ----------
+    dtype : str
+        Floating dtype of the four measurements in cm; the labels 0, 1, 2 are int64.
+    return_info : bool
+        Add the info dict: the feature names, the species (setosa, versicolor, virginica), the description.
     """
     from sklearn.datasets import load_iris as loader
 
@@ -624,6 +698,20 @@ def cut_into_batches(order: Any, batch_size: int, *, drop_last: bool = False) ->
     indices, or is left out with ``drop_last``.  The one cutting rule of every loop of the course
     (:func:`minibatch_indices`, :class:`gdcourse.train.Trainer`, the estimators of :mod:`gdcourse.models`,
     whose order comes from scikit-learn's ``random_state``); ``order`` may live on any array library.
+
+    Parameters
+    ----------
+    order : array of int, shape (n,)
+        :math:`\pi`, the indices in the order the epoch visits them.
+    batch_size : int
+        :math:`B \ge 1` (already checked by the caller).
+    drop_last : bool
+        Leave out the last batch when it holds fewer than :math:`B` indices.
+
+    Returns
+    -------
+    list of arrays
+        Slices of ``order`` (views, on its library and device).
     """
     n = int(order.shape[0])
     stop = n - n % batch_size if drop_last else n
@@ -797,7 +885,10 @@ class Minibatches:
         """The host index arrays of epoch ``epoch`` (counted from 0), as :func:`minibatch_indices`."""
         e = _checks.nonneg_int("epoch", epoch)
         return minibatch_indices(
-            self.n_samples, self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last,
+            self.n_samples,
+            self.batch_size,
+            shuffle=self.shuffle,
+            drop_last=self.drop_last,
             seed=self._generator_at(e),
         )
 

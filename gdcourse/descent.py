@@ -88,9 +88,27 @@ class History:
     def from_records(
         cls: type[_H], path: list, losses: list, grad_norms: list, lrs: list | None = None, **fields: Any
     ) -> _H:
-        """Build a history from the per-step lists a loop records (iterates on any backend).
+        r"""Build a history from the per-step lists a loop records (iterates on any backend).
 
-        ``lrs=None`` records NaN for every update (rules without a single learning rate).
+        Parameters
+        ----------
+        path : list of arrays
+            The iterates :math:`\theta_0, \dots, \theta_n`, each of shape ``(dim,)``, on any backend (copied
+            to the host as float64).
+        losses, grad_norms : list of float
+            :math:`J(\theta_t)` and :math:`\lVert\nabla J(\theta_t)\rVert_2` at every iterate, one more than
+            the updates.
+        lrs : list of float, optional
+            The learning rate of each update; ``None`` records NaN for every update (rules without a
+            single learning rate, such as Newton's method).
+        **fields
+            The other fields of the history (``stop_reason``, ``message``, ``theta``, ``label``,
+            ``extras``, and a subclass's own).
+
+        Returns
+        -------
+        History
+            Or the subclass it is called on.
         """
         n_updates = len(losses) - 1
         return cls(
@@ -141,9 +159,7 @@ def _check_theta0(theta0: Any) -> Any:
     try:
         xp = array_namespace(theta0)
     except TypeError:
-        raise TypeError(
-            f"theta0 must be an array (use gdcourse.asarray([...])), got {type(theta0).__name__}"
-        ) from None
+        raise TypeError(f"theta0 must be an array (use gdcourse.asarray([...])), got {type(theta0).__name__}") from None
     if theta0.ndim != 1:
         raise ValueError(f"theta0 must be a 1-D array of parameters, got shape {tuple(theta0.shape)}")
     if not xp.isdtype(theta0.dtype, "real floating"):
@@ -170,10 +186,96 @@ def _objective_parts(objective: Any, grad: Callable | None) -> tuple[Callable, C
     return value_fn, grad_fn
 
 
-def rule_of(lr: Any, optimizer: Any, plain: str) -> tuple[Any, Any]:
-    """``(checked lr, update rule)`` of a loop given exactly one of ``lr`` (then ``optim.gd(lr)``) and ``optimizer``.
+def _start(value_fn: Callable, grad_fn: Callable, theta: Any) -> tuple[Any, float]:
+    """The gradient (checked: ``theta``'s shape) and the cost at the first iterate, in that order."""
+    g = grad_fn(theta)
+    _check_grad(g, theta)
+    return g, float(value_fn(theta))
 
-    ``plain`` names the loop's plain rule in the error ("plain gradient descent", "plain SGD").
+
+@dataclass
+class _Trace:
+    """What a loop of this module records, step by step, and why it stopped; :meth:`history` packs it."""
+
+    message: str  # the reason when the budget runs out
+    lrs: list[float] | None  # None: a rule without a learning rate (NaN in the history)
+    path: list[Any] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    stop_reason: str = "max_iter"
+    problem: divergence.Divergence | None = None
+
+    def record(self, theta: Any, loss: float, grad_norm: float) -> None:
+        """Keep an iterate (on the host), its cost and its gradient norm."""
+        self.path.append(to_numpy(theta))
+        self.losses.append(loss)
+        self.grad_norms.append(grad_norm)
+
+    def stop(self, reason: str, message: str) -> bool:
+        """End the run for ``reason``; ``True``, so that a loop can ``break`` on it."""
+        self.stop_reason, self.message = reason, message
+        return True
+
+    def gradient_small(self, tol_grad: float | None, t: int, steps: str) -> bool:
+        r"""Stop when :math:`\lVert\nabla J(\theta_t)\rVert_2 \le` ``tol_grad`` after ``t`` ``steps``."""
+        norm = self.grad_norms[-1]
+        if tol_grad is None or not norm <= tol_grad:
+            return False
+        return self.stop("tol_grad", f"gradient norm {norm:.3g} <= tol_grad={tol_grad:g} after {t} {steps}")
+
+    def cost_settled(self, tol_loss: float | None, change: float, t: int) -> bool:
+        """Stop when the cost changed by at most ``tol_loss`` (``change``) at update ``t``."""
+        if tol_loss is None or not abs(change) <= tol_loss:
+            return False
+        return self.stop("tol_loss", f"cost changed by {abs(change):.3g} <= tol_loss={tol_loss:g} at step {t}")
+
+    def diverged(self, verdict: divergence.Divergence | None) -> bool:
+        """Stop on the shared divergence verdict (kept for the error), if there is one."""
+        self.problem = verdict
+        return verdict is not None and self.stop("diverged", verdict.message)
+
+    def history(self, theta: Any, label: str, on_divergence: str = "stop", **extras: Any) -> History:
+        """The :class:`History`, or a :class:`DivergenceError` holding it (diverged, ``on_divergence="raise"``)."""
+        history = History.from_records(
+            self.path,
+            self.losses,
+            self.grad_norms,
+            self.lrs,
+            stop_reason=self.stop_reason,
+            message=self.message,
+            theta=theta,
+            label=label,
+            **extras,
+        )
+        if self.problem is not None and on_divergence == "raise":
+            raise DivergenceError(self.message, history, self.problem)
+        return history
+
+
+def rule_of(lr: Any, optimizer: Any, plain: str) -> tuple[Any, Any]:
+    r"""``(checked lr, update rule)`` of a loop given exactly one of ``lr`` (then ``optim.gd(lr)``) and ``optimizer``.
+
+    Parameters
+    ----------
+    lr : float, callable or None
+        Learning rate :math:`\eta > 0` or a schedule ``t -> eta_t`` for the loop's plain rule; checked by
+        :func:`gdcourse._checks.learning_rate` (``True``, ``"0.1"``, 0, NaN and inf are refused).
+    optimizer : object or None
+        An update rule with ``init``/``step``, returned as it is (with ``None`` as the learning rate).
+    plain : str
+        Names the loop's plain rule in the error ("plain gradient descent", "plain SGD").
+
+    Returns
+    -------
+    lr : float, callable or None
+        The checked ``lr``; ``None`` when ``optimizer`` was given.
+    rule : object
+        ``optimizer``, or ``optim.gd(lr)``.
+
+    Raises
+    ------
+    ValueError
+        When both or neither of ``lr`` and ``optimizer`` are given.
     """
     if (lr is None) == (optimizer is None):
         raise ValueError(f"give exactly one of lr ({plain}) and optimizer")
@@ -257,61 +359,38 @@ def minimize(
     if label is None:
         label = f"GD η={lr:.3g}" if isinstance(lr, int | float) else getattr(opt, "name", type(opt).__name__)
 
-    theta = theta0
-    state = opt.init(theta)
-    g = grad_fn(theta)
-    _check_grad(g, theta)
-    loss = float(value_fn(theta))
-    path, losses, grad_norms, lrs = [to_numpy(theta)], [loss], [float(xp.linalg.vector_norm(g))], []
+    theta, state = theta0, opt.init(theta0)
+    g, loss = _start(value_fn, grad_fn, theta)
+    lrs: list[float] = []
+    run = _Trace(f"reached max_iter={max_iter} updates", lrs)
+    run.record(theta, loss, float(xp.linalg.vector_norm(g)))
     if not math.isfinite(loss):
         raise ValueError(f"the cost at theta0 is {loss}; start where the objective is defined")
     eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
-    stop_reason, message, problem = "max_iter", f"reached max_iter={max_iter} updates", None
-
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence below
         for t in range(max_iter):
-            if tol_grad is not None and grad_norms[-1] <= tol_grad:
-                stop_reason = "tol_grad"
-                message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {t} updates"
+            if run.gradient_small(tol_grad, t, "updates"):
                 break
             lrs.append(float(opt.lr_at(t)) if hasattr(opt, "lr_at") else math.nan)
-            # look-ahead methods (Nesterov in Sutskever's form) take the gradient at another point
-            g_step = grad_fn(opt.lookahead(theta, state)) if getattr(opt, "needs_lookahead", False) else g
-            theta, state = opt.step(theta, g_step, state)
+            theta, state = opt.step(theta, _gradient_for_step(opt, grad_fn, theta, state, g), state)
             g = grad_fn(theta)
             previous, loss = loss, float(value_fn(theta))
-            path.append(to_numpy(theta))
-            losses.append(loss)
-            grad_norms.append(float(xp.linalg.vector_norm(g)))
-            problem = divergence.classify(losses, is_finite(theta), t + 1, lrs[-1], dtype, eps=eps,
-                                          factor=divergence_factor)
-            if problem is not None:
-                stop_reason, message = "diverged", problem.message
-                break
-            if tol_loss is not None and abs(loss - previous) <= tol_loss:
-                stop_reason = "tol_loss"
-                message = f"cost changed by {abs(loss - previous):.3g} <= tol_loss={tol_loss:g} at step {t + 1}"
+            run.record(theta, loss, float(xp.linalg.vector_norm(g)))
+            verdict = divergence.classify(
+                run.losses, is_finite(theta), t + 1, lrs[-1], dtype, eps=eps, factor=divergence_factor
+            )
+            if run.diverged(verdict) or run.cost_settled(tol_loss, loss - previous, t + 1):
                 break
         else:
-            if tol_grad is not None and grad_norms[-1] <= tol_grad:
-                stop_reason = "tol_grad"
-                message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {max_iter} updates"
-    if stop_reason == "max_iter":
-        divergence.warn_if_unstable(losses[0], losses[-1], step=max_iter, lr=lrs[-1] if lrs else None)
+            run.gradient_small(tol_grad, max_iter, "updates")
+    if run.stop_reason == "max_iter":
+        divergence.warn_if_unstable(run.losses[0], run.losses[-1], step=max_iter, lr=lrs[-1] if lrs else None)
+    return run.history(theta, label, on_divergence)
 
-    history = History.from_records(
-        path,
-        losses,
-        grad_norms,
-        lrs,
-        stop_reason=stop_reason,
-        message=message,
-        theta=theta,
-        label=label,
-    )
-    if stop_reason == "diverged" and on_divergence == "raise":
-        raise DivergenceError(message, history, problem)
-    return history
+
+def _gradient_for_step(opt: Any, grad_fn: Callable, theta: Any, state: Any, g: Any) -> Any:
+    """The gradient the update takes: ``g``, taken at ``theta``, except for a look-ahead rule (Sutskever's Nesterov)."""
+    return grad_fn(opt.lookahead(theta, state)) if getattr(opt, "needs_lookahead", False) else g
 
 
 # ----------------------------------------------------------------------------------------------
@@ -388,51 +467,34 @@ def newton(
     divergence.check_options(math.inf, on_divergence)
 
     theta = theta0
-    g = grad_fn(theta)
-    _check_grad(g, theta)
-    path, losses, grad_norms = [to_numpy(theta)], [float(value_fn(theta))], [float(xp.linalg.vector_norm(g))]
-    stop_reason, message = "max_iter", f"reached max_iter={max_iter} Newton steps"
-    problem = None
+    g, loss = _start(value_fn, grad_fn, theta)
+    run = _Trace(f"reached max_iter={max_iter} Newton steps", lrs=None)
+    run.record(theta, loss, float(xp.linalg.vector_norm(g)))
     for t in range(max_iter + 1):
-        if tol_grad is not None and grad_norms[-1] <= tol_grad:
-            stop_reason = "tol_grad"
-            message = f"gradient norm {grad_norms[-1]:.3g} <= tol_grad={tol_grad:g} after {t} Newton steps"
+        if run.gradient_small(tol_grad, t, "Newton steps") or t == max_iter:
             break
-        if t == max_iter:
-            break
-        try:  # solve H d = g; a column right-hand side reads the same in every array-API version
-            step = xp.linalg.solve(hessian_fn(theta), g[:, None])[:, 0]
-        except ValueError as err:  # numpy.linalg.LinAlgError is a ValueError
-            raise ValueError(
-                f"Newton step {t + 1}: the Hessian at theta is singular ({err}); Newton's method needs an "
-                "invertible Hessian — start elsewhere, or use a gradient method"
-            ) from err
-        theta = theta - step
+        theta = theta - _newton_step(xp, hessian_fn, theta, g, t)
         g = grad_fn(theta)
         with np.errstate(over="ignore", invalid="ignore"):
             loss = float(value_fn(theta))
-        path.append(to_numpy(theta))
-        losses.append(loss)
-        grad_norms.append(float(xp.linalg.vector_norm(g)))
-        problem = divergence.classify(
-            losses, is_finite(theta), t + 1, 1.0, factor=math.inf, where=f"Newton step {t + 1}", hint=NEWTON_HINT
+        run.record(theta, loss, float(xp.linalg.vector_norm(g)))
+        verdict = divergence.classify(
+            run.losses, is_finite(theta), t + 1, 1.0, factor=math.inf, where=f"Newton step {t + 1}", hint=NEWTON_HINT
         )
-        if problem is not None:
-            stop_reason, message = "diverged", problem.message
+        if run.diverged(verdict):
             break
+    return run.history(theta, label, on_divergence)
 
-    history = History.from_records(
-        path,
-        losses,
-        grad_norms,
-        stop_reason=stop_reason,
-        message=message,
-        theta=theta,
-        label=label,
-    )
-    if problem is not None and on_divergence == "raise":
-        raise DivergenceError(message, history, problem)
-    return history
+
+def _newton_step(xp: Any, hessian_fn: Callable, theta: Any, g: Any, t: int) -> Any:
+    r"""The step :math:`d` solving :math:`\nabla^2 J(\theta)\, d = g` at update ``t`` (from 0); an error names it."""
+    try:  # a column right-hand side reads the same in every array-API version
+        return xp.linalg.solve(hessian_fn(theta), g[:, None])[:, 0]
+    except ValueError as err:  # numpy.linalg.LinAlgError is a ValueError
+        raise ValueError(
+            f"Newton step {t + 1}: the Hessian at theta is singular ({err}); Newton's method needs an "
+            "invertible Hessian — start elsewhere, or use a gradient method"
+        ) from err
 
 
 def conjugate_gradient(
@@ -502,51 +564,24 @@ def conjugate_gradient(
     Hestenes, M. R., & Stiefel, E. (1952). Methods of conjugate gradients for solving linear systems.
     Journal of Research of the National Bureau of Standards, 49(6), 409-436.
     """
-    try:
-        xp = array_namespace(A, b)
-    except TypeError:
-        raise TypeError("A and b must be arrays of the same array library (use gdcourse.asarray)") from None
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square matrix, got shape {tuple(A.shape)}")
-    n = int(A.shape[0])
-    if tuple(b.shape) != (n,):
-        raise ValueError(f"b must have shape ({n},) to match A of shape {tuple(A.shape)}, got {tuple(b.shape)}")
-    if not (xp.isdtype(A.dtype, "real floating") and xp.isdtype(b.dtype, "real floating")):
-        raise TypeError(f"A and b must have a real floating dtype, got {A.dtype} and {b.dtype}")
-    x = xp.zeros_like(b) if x0 is None else x0
-    if tuple(x.shape) != (n,):
-        raise ValueError(f"x0 must have shape ({n},), got {tuple(x.shape)}")
-    # a non-symmetric A makes the recurrences solve a different problem without any sign of it: refuse it
-    size = float(xp.linalg.vector_norm(A, axis=None))
-    asymmetry = float(xp.linalg.vector_norm(A - A.T, axis=None))
-    sym_rtol = 100 * float(xp.finfo(A.dtype).eps)
-    if not asymmetry <= sym_rtol * size:
-        raise ValueError(
-            f"A must be symmetric positive definite; A differs from A.T by {asymmetry:.3g} "
-            f"(relative {asymmetry / size if size > 0 else math.inf:.3g} > tolerance {sym_rtol:.3g}, Frobenius norm); "
-            "for a non-symmetric system solve the normal equations AᵀAx = Aᵀb or use a general solver"
-        )
-    max_iter = n if max_iter is None else max_iter
+    xp, x = _check_linear_system(A, b, x0)
+    max_iter = int(A.shape[0]) if max_iter is None else max_iter
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
         raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
     if not (tol >= 0):
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
 
-    def record(x: Any) -> tuple[float, float]:
-        ax = A @ x
-        return float(0.5 * (x @ ax) - b @ x), float(xp.linalg.vector_norm(ax - b))
-
     threshold = tol * float(xp.linalg.vector_norm(b))
     r = b - A @ x
     p = r
     rr = r @ r
-    loss, res = record(x)
-    path, losses, res_norms, alphas, betas = [to_numpy(x)], [loss], [res], [], []
-    stop_reason, message = "max_iter", f"reached max_iter={max_iter} steps"
+    alphas: list[float] = []
+    betas: list[float] = []
+    run = _Trace(f"reached max_iter={max_iter} steps", alphas)  # the step lengths stand as the learning rates
+    run.record(x, *_cost_and_residual(xp, A, b, x))
     for t in range(max_iter + 1):
-        if res_norms[-1] <= threshold:
-            stop_reason = "tol_grad"
-            message = f"residual {res_norms[-1]:.3g} <= tol·‖b‖ = {threshold:.3g} after {t} steps"
+        if run.grad_norms[-1] <= threshold:
+            run.stop("tol_grad", f"residual {run.grad_norms[-1]:.3g} <= tol·‖b‖ = {threshold:.3g} after {t} steps")
             break
         if t == max_iter or not float(rr) > 0:  # rr = 0: the recurrence says x is exact
             break
@@ -564,21 +599,49 @@ def conjugate_gradient(
         beta = rr_new / rr
         p = r + beta * p
         rr = rr_new
-        loss, res = record(x)
-        path.append(to_numpy(x))
-        losses.append(loss)
-        res_norms.append(res)
+        run.record(x, *_cost_and_residual(xp, A, b, x))
         alphas.append(float(alpha))
         betas.append(float(beta))
+    return run.history(x, label, extras={"betas": np.asarray(betas, dtype=np.float64)})
 
-    return History.from_records(
-        path,
-        losses,
-        res_norms,
-        alphas,
-        stop_reason=stop_reason,
-        message=message,
-        theta=x,
-        label=label,
-        extras={"betas": np.asarray(betas, dtype=np.float64)},
-    )
+
+def _check_linear_system(A: Any, b: Any, x0: Any) -> tuple[Any, Any]:
+    """The namespace of a square real system ``A x = b`` and its start (``x0``, or zeros), all checked."""
+    try:
+        xp = array_namespace(A, b)
+    except TypeError:
+        raise TypeError("A and b must be arrays of the same array library (use gdcourse.asarray)") from None
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be a square matrix, got shape {tuple(A.shape)}")
+    n = int(A.shape[0])
+    if tuple(b.shape) != (n,):
+        raise ValueError(f"b must have shape ({n},) to match A of shape {tuple(A.shape)}, got {tuple(b.shape)}")
+    if not (xp.isdtype(A.dtype, "real floating") and xp.isdtype(b.dtype, "real floating")):
+        raise TypeError(f"A and b must have a real floating dtype, got {A.dtype} and {b.dtype}")
+    x = xp.zeros_like(b) if x0 is None else x0
+    if tuple(x.shape) != (n,):
+        raise ValueError(f"x0 must have shape ({n},), got {tuple(x.shape)}")
+    _check_symmetric(xp, A)
+    return xp, x
+
+
+def _check_symmetric(xp: Any, A: Any) -> None:
+    r"""Refuse :math:`\lVert A - A^\top\rVert_F > 100\,\epsilon\,\lVert A\rVert_F` (round-off asymmetry passes).
+
+    A non-symmetric ``A`` makes the recurrences solve a different problem without any sign of it.
+    """
+    size = float(xp.linalg.vector_norm(A, axis=None))
+    asymmetry = float(xp.linalg.vector_norm(A - A.T, axis=None))
+    sym_rtol = 100 * float(xp.finfo(A.dtype).eps)
+    if not asymmetry <= sym_rtol * size:
+        raise ValueError(
+            f"A must be symmetric positive definite; A differs from A.T by {asymmetry:.3g} "
+            f"(relative {asymmetry / size if size > 0 else math.inf:.3g} > tolerance {sym_rtol:.3g}, Frobenius norm); "
+            "for a non-symmetric system solve the normal equations AᵀAx = Aᵀb or use a general solver"
+        )
+
+
+def _cost_and_residual(xp: Any, A: Any, b: Any, x: Any) -> tuple[float, float]:
+    r""":math:`J(x) = \tfrac12 x^\top A x - b^\top x` and :math:`\lVert b - Ax\rVert_2`, from one product :math:`Ax`."""
+    ax = A @ x
+    return float(0.5 * (x @ ax) - b @ x), float(xp.linalg.vector_norm(ax - b))

@@ -49,7 +49,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -86,7 +86,7 @@ END_RATIO = 10.0
 _LR_REASON = "the learning rate is too large for the curvature: every step overshoots by more than it gains"
 _LR_ADVICE = (
     "try a smaller learning rate (10 times smaller; on a quadratic with largest curvature L, gradient descent "
-    "needs η < 2/L, whatever the batch size)"
+    "needs η < 2/L, and η < 2(1+β)/L with momentum β, whatever the batch size)"
 )
 _NUMERICAL = "the log of a probability that rounded to 0 or 1, a division 0/0, or an exp that overflowed"
 _NUMERICAL_ADVICE = (
@@ -295,6 +295,15 @@ def grew(finite: Sequence[float]) -> tuple[float, float, int] | None:
     return (low, high, window) if high - low > bar else None
 
 
+class _Finding(NamedTuple):
+    """The part of a :class:`Divergence` that the history decides: the cause and its explanation."""
+
+    cause: str
+    evidence: str
+    reason: str
+    advice: str
+
+
 def classify(
     losses: Any,
     params_finite: bool = True,
@@ -347,59 +356,89 @@ def classify(
         return None
     step = len(losses) - 1 if step is None else int(step)
     where = f"{unit} {step}" if where is None else where
+    finding = _diagnose(losses, factor, bound, unit, dtype, eps)
+    advice = finding.advice
+    if hint and finding.cause == "learning_rate":
+        advice = f"{advice}. {hint.rstrip('.')}"
+    return Divergence(step, finding.cause, finding.evidence, finding.reason, advice, where, lr)
 
-    def verdict(cause: str, evidence: str, reason: str, advice: str) -> Divergence:
-        if hint and cause == "learning_rate":
-            advice = f"{advice}. {hint.rstrip('.')}"
-        return Divergence(step, cause, evidence, reason, advice, where, lr)
 
+def _diagnose(losses: Any, factor: float, bound: float, unit: str, dtype: Any, eps: float | None) -> _Finding:
+    """The rules of the module docstring's table, in its order, for a history that :func:`classify` found broken."""
     values = [float(v) for v in losses]
+    start, last = values[0], values[-1]
     n_finite = next((i for i, v in enumerate(values) if not math.isfinite(v)), len(values))
     finite = values[:n_finite]
-    broken = "the parameters stopped being finite" if math.isfinite(last) else f"became {last}"
+    blamed = _past_the_bound(start, last, factor, bound) or _grew_then_broke(finite, last, unit)
+    if blamed is not None:
+        return blamed
+    evidence = _how_it_broke(start, last, finite, unit)
+    return _eps_too_small(evidence, dtype, eps) or _broke_without_growing(evidence, last, finite)
 
-    if math.isfinite(last) and abs(last) > bound:
-        return verdict(
-            "learning_rate",
-            f"the cost grew from {start:.3g} to {last:.3g}, past the bound {factor:.3g}·max(1, |J₀|) = {bound:.3g}",
-            _LR_REASON,
-            _LR_ADVICE,
-        )
+
+def _past_the_bound(start: float, last: float, factor: float, bound: float) -> _Finding | None:
+    """A finite cost past the bound: the learning rate."""
+    if not (math.isfinite(last) and abs(last) > bound):
+        return None
+    return _Finding(
+        "learning_rate",
+        f"the cost grew from {start:.3g} to {last:.3g}, past the bound {factor:.3g}·max(1, |J₀|) = {bound:.3g}",
+        _LR_REASON,
+        _LR_ADVICE,
+    )
+
+
+def _grew_then_broke(finite: list[float], last: float, unit: str) -> _Finding | None:
+    """The finite costs grew (:func:`grew`), then the cost or the parameters broke: the learning rate."""
     growth = grew(finite)
-    if growth is not None:
-        low, high, window = growth
-        averaged = f" (means over {window} {unit}s)" if window > 1 else ""
-        return verdict(
-            "learning_rate",
-            f"the cost grew from {low:.3g} to {high:.3g}{averaged} and then {broken}",
-            _LR_REASON,
-            _LR_ADVICE,
-        )
+    if growth is None:
+        return None
+    low, high, window = growth
+    averaged = f" (means over {window} {unit}s)" if window > 1 else ""
+    broken = "the parameters stopped being finite" if math.isfinite(last) else f"became {last}"
+    return _Finding(
+        "learning_rate",
+        f"the cost grew from {low:.3g} to {high:.3g}{averaged} and then {broken}",
+        _LR_REASON,
+        _LR_ADVICE,
+    )
+
+
+def _how_it_broke(start: float, last: float, finite: list[float], unit: str) -> str:
+    """The evidence of a break that no growth explains, in words."""
     if math.isfinite(last):
-        evidence = f"the parameters stopped being finite while the cost was still finite ({last:.3g})"
-    elif not finite:
-        evidence = f"the cost is {last} at the first {unit}, before any update"
-    elif len(finite) == 1:
-        evidence = f"the cost went from {start:.3g} to {last} in one {unit}, too fast to see it grow"
-    else:
-        evidence = (
-            f"the cost became {last} without growing first (it went from {finite[0]:.3g} to {finite[-1]:.3g} "
-            f"over {len(finite)} {unit}s)"
-        )
+        return f"the parameters stopped being finite while the cost was still finite ({last:.3g})"
+    if not finite:
+        return f"the cost is {last} at the first {unit}, before any update"
+    if len(finite) == 1:
+        return f"the cost went from {start:.3g} to {last} in one {unit}, too fast to see it grow"
+    return (
+        f"the cost became {last} without growing first (it went from {finite[0]:.3g} to {finite[-1]:.3g} "
+        f"over {len(finite)} {unit}s)"
+    )
+
+
+def _eps_too_small(evidence: str, dtype: Any, eps: float | None) -> _Finding | None:
+    r"""An adaptive rule's :math:`\epsilon` below the dtype's smallest normal: 0/0 in the update."""
     name = _dtype_name(dtype)
     tiny = smallest_normal(name)
-    if eps is not None and eps < tiny:
-        return verdict(
-            "numerical",
-            evidence,
-            f"a numerical problem, not the learning rate: the optimizer's eps={eps:g} is too small for {name} "
-            f"(its smallest normal number is {tiny:.2g}), so where a gradient entry is 0 (a constant or all-zero "
-            "feature, or a gradient that underflowed) the adaptive step divides 0 by 0 and gives NaN",
-            "give the optimizer an eps the dtype can hold (the default 1e-8 suits float32 and float64; float16 "
-            "needs about 1e-4), or keep the optimizer state in float32",
-        )
+    if eps is None or not eps < tiny:
+        return None
+    return _Finding(
+        "numerical",
+        evidence,
+        f"a numerical problem, not the learning rate: the optimizer's eps={eps:g} is too small for {name} "
+        f"(its smallest normal number is {tiny:.2g}), so where a gradient entry is 0 (a constant or all-zero "
+        "feature, or a gradient that underflowed) the adaptive step divides 0 by 0 and gives NaN",
+        "give the optimizer an eps the dtype can hold (the default 1e-8 suits float32 and float64; float16 "
+        "needs about 1e-4), or keep the optimizer state in float32",
+    )
+
+
+def _broke_without_growing(evidence: str, last: float, finite: list[float]) -> _Finding:
+    """The last rows of the table: what broke, told by when it broke."""
     if math.isfinite(last):
-        return verdict(
+        return _Finding(
             "numerical",
             evidence,
             "the update itself produced NaN or inf, a numerical problem, not the learning rate: a gradient that is "
@@ -408,21 +447,21 @@ def classify(
             "learning rate will not cure it",
         )
     if not finite:
-        return verdict(
+        return _Finding(
             "numerical",
             evidence,
             f"the model or the loss produces it by itself, a numerical problem, not the learning rate: {_NUMERICAL}",
             _NUMERICAL_ADVICE,
         )
     if len(finite) == 1:
-        return verdict(
+        return _Finding(
             "learning_rate",
             evidence,
             _LR_REASON,
             f"{_LR_ADVICE}; if a much smaller one breaks the same way, look for a numerical problem instead "
             "(a NaN gradient, the log of 0, a division 0/0)",
         )
-    return verdict(
+    return _Finding(
         "numerical",
         evidence,
         f"a cost that breaks without growing first points at a numerical problem, not at the learning rate: "
@@ -494,7 +533,21 @@ def check_end(
 def warn_if_unstable(start: float, end: float, *, stacklevel: int = 2, **options: Any) -> Divergence | None:
     """:func:`check_end`, and an :class:`UnstableRunWarning` with its message when it flags the run.
 
-    ``stacklevel`` counts from the caller of this function (2: the caller's caller), as in :func:`warnings.warn`.
+    Parameters
+    ----------
+    start, end : float
+        :math:`J_0` and the last cost of the run.
+    stacklevel : int
+        Which frame the warning points at, counted from the caller of this function (2, the default: the
+        caller's caller, the user's line), as in :func:`warnings.warn`.
+    **options
+        ``step`` (required), ``lr``, ``ratio``, ``unit``, ``where`` and ``hint``, passed to :func:`check_end`.
+
+    Returns
+    -------
+    Divergence or None
+        The verdict of :func:`check_end` (``cause="grew"``), also issued as the warning; ``None`` when the run
+        ended near or below its start.
     """
     verdict = check_end(start, end, **options)
     if verdict is not None:

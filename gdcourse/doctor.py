@@ -52,28 +52,47 @@ def _import_problem(dist: str) -> str | None:
 
 def _packages() -> list[Finding]:
     found = []
-    groups = ((REQUIRED, "error", "pip install -e ."), (FOR_LAB, "warn", 'pip install -e ".[lab]"'),
-              (FOR_TESTS, "warn", 'pip install -e ".[test]"'))
+    groups = (
+        (REQUIRED, "error", "pip install -e ."),
+        (FOR_LAB, "warn", 'pip install -e ".[lab]"'),
+        (FOR_TESTS, "warn", 'pip install -e ".[test]"'),
+    )
     for names, level, fix in groups:
         for name in names:
             version = _version(name)
             if version is None:
                 found.append(Finding(level, "package", f"{name} is not installed", fix))
             elif (problem := _import_problem(name)) is not None:
-                found.append(Finding(level, "package", f"{name} {version} is installed but does not import "
-                                     f"({problem})", f"reinstall it: pip install --force-reinstall {name}"))
+                found.append(
+                    Finding(
+                        level,
+                        "package",
+                        f"{name} {version} is installed but does not import ({problem})",
+                        f"reinstall it: pip install --force-reinstall {name}",
+                    )
+                )
             else:
                 found.append(Finding("ok", "package", f"{name} {version}"))
     torch = _version("torch")
     if torch and (problem := _import_problem("torch")) is not None:
-        return found + [Finding("warn", "package", f"torch {torch} is installed but does not import ({problem}): "
-                                "cross-checks against torch.optim will not run",
-                                'pip install --force-reinstall -e ".[verify]"')]
+        return found + [
+            Finding(
+                "warn",
+                "package",
+                f"torch {torch} is installed but does not import ({problem}): "
+                "cross-checks against torch.optim will not run",
+                'pip install --force-reinstall -e ".[verify]"',
+            )
+        ]
     found.append(
         Finding("ok", "package", f"torch {torch} (cross-checks of the optimizers run)")
         if torch
-        else Finding("info", "package", "torch not installed: cross-checks against torch.optim will not run",
-                     'pip install -e ".[verify]"  (CPU build is enough)')
+        else Finding(
+            "info",
+            "package",
+            "torch not installed: cross-checks against torch.optim will not run",
+            'pip install -e ".[verify]"  (CPU build is enough)',
+        )
     )
     return found
 
@@ -83,14 +102,26 @@ def _gpu() -> list[Finding]:
         cupy = importlib.import_module("cupy")
     except ImportError:
         hint = "nvidia-smi found a GPU: " if shutil.which("nvidia-smi") else ""
-        return [Finding("info", "gpu", f"{hint}CuPy is not installed; the course runs on the CPU with NumPy",
-                        'on a machine with an NVIDIA GPU: pip install -e ".[gpu]"')]
+        return [
+            Finding(
+                "info",
+                "gpu",
+                f"{hint}CuPy is not installed; the course runs on the CPU with NumPy",
+                'on a machine with an NVIDIA GPU: pip install -e ".[gpu]"',
+            )
+        ]
     try:
         count = cupy.cuda.runtime.getDeviceCount()
         name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     except Exception as err:  # noqa: BLE001 - any CUDA failure is reported, not raised
-        return [Finding("warn", "gpu", f"CuPy is installed but no GPU is usable ({type(err).__name__}: {err})",
-                        "check the NVIDIA driver (nvidia-smi) and that the cupy-cudaXX wheel matches its CUDA")]
+        return [
+            Finding(
+                "warn",
+                "gpu",
+                f"CuPy is installed but no GPU is usable ({type(err).__name__}: {err})",
+                "check the NVIDIA driver (nvidia-smi) and that the cupy-cudaXX wheel matches its CUDA",
+            )
+        ]
     return [Finding("ok", "gpu", f"{count} GPU(s) usable through CuPy {cupy.__version__}: {name}")]
 
 
@@ -111,12 +142,24 @@ def _determinism() -> list[Finding]:
     found = []
     mpl_backend = os.environ.get("MPLBACKEND", "")
     if mpl_backend and "inline" not in mpl_backend.lower():  # the Jupyter kernel itself sets the inline one
-        found.append(Finding("warn", "determinism", f"MPLBACKEND={os.environ['MPLBACKEND']} is set: notebook "
-                             "figures will not be stored, and strict nbval will fail", "unset MPLBACKEND"))
+        found.append(
+            Finding(
+                "warn",
+                "determinism",
+                f"MPLBACKEND={os.environ['MPLBACKEND']} is set: notebook "
+                "figures will not be stored, and strict nbval will fail",
+                "unset MPLBACKEND",
+            )
+        )
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     shown = ", ".join(f"{k}={v or 'unset'}" for k, v in threads.items())
-    found.append(Finding("ok", "determinism", f"{shown}; notebooks print rounded numbers, so BLAS threading "
-                         "does not change their output"))
+    found.append(
+        Finding(
+            "ok",
+            "determinism",
+            f"{shown}; notebooks print rounded numbers, so BLAS threading does not change their output",
+        )
+    )
     return found
 
 
@@ -124,8 +167,12 @@ def diagnose() -> list[Finding]:
     """Collect every finding: Python, packages, backend, GPU, determinism settings."""
     py_ok = sys.version_info >= (3, 10)
     findings = [
-        Finding("ok" if py_ok else "error", "python", f"Python {platform.python_version()} on {platform.system()}",
-                "" if py_ok else "install Python 3.10 or newer")
+        Finding(
+            "ok" if py_ok else "error",
+            "python",
+            f"Python {platform.python_version()} on {platform.system()}",
+            "" if py_ok else "install Python 3.10 or newer",
+        )
     ]
     return findings + _packages() + _backend() + _gpu() + _determinism()
 
@@ -136,7 +183,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report(quiet: bool = False, findings: list[Finding] | None = None) -> None:
-    """Print the findings (only warnings and problems when ``quiet``) and a closing count."""
+    """Print the findings (only warnings and problems when ``quiet``) and a closing count.
+
+    Parameters
+    ----------
+    quiet : bool
+        Print only warnings and problems (and the count).
+    findings : list of Finding, optional
+        What to print; default: a fresh :func:`diagnose`.
+    """
     marks = {"ok": "ok  ", "info": "info", "warn": "WARN", "error": "FAIL"}
     findings = diagnose() if findings is None else findings
     for f in findings:

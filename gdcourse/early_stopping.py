@@ -86,10 +86,23 @@ class EarlyStopping:
         self.stopped = False
 
     def update(self, loss: Any, params: Any = None) -> bool:
-        """Record this epoch's loss (a number or 0-d array) and parameters; return ``True`` to stop.
+        r"""Record this epoch's loss (a number or 0-d array) and parameters; return ``True`` to stop.
 
         ``params`` (an array or a list/tuple of arrays) is copied when it is the best so far, so later
         in-place changes by the caller cannot alter :attr:`best_params`.
+
+        Parameters
+        ----------
+        loss : float or 0-d array
+            :math:`\ell`, this epoch's validation loss, of any backend; it improves when
+            :math:`\ell < \ell^* - \delta`, and NaN never does.  What ``float`` cannot read raises :class:`TypeError`.
+        params : array, list or tuple of arrays, optional
+            The parameters that gave ``loss``, kept (copied) when it is the best so far; ``None`` keeps nothing.
+
+        Returns
+        -------
+        bool
+            ``True`` once ``patience`` updates in a row have not improved, and after that until one does.
         """
         try:
             value = float(to_numpy(loss))

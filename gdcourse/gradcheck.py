@@ -43,7 +43,23 @@ Array = Any
 
 
 def relative_error(analytic: Any, numeric: Any, eps: float = 1e-10) -> np.ndarray:
-    r"""Elementwise :math:`|a-n| / \max(|a|, |n|, \varepsilon)`, on the host in float64."""
+    r"""Elementwise :math:`|a-n| / \max(|a|, |n|, \varepsilon)`, on the host in float64.
+
+    Parameters
+    ----------
+    analytic : array
+        The gradient :math:`a` to check (backpropagated or written by hand), of any backend.
+    numeric : array
+        The reference :math:`n`, e.g. :func:`numerical_grad`; the same shape as ``analytic``, else a
+        :class:`ValueError`.
+    eps : float
+        :math:`\varepsilon`, the floor of the denominator: where both gradients vanish the error is 0, not 0/0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 errors of ``analytic``'s shape, between 0 (exact agreement) and 2 (opposite signs).
+    """
     a = np.asarray(to_numpy(analytic), dtype=np.float64)
     n = np.asarray(to_numpy(numeric), dtype=np.float64)
     if a.shape != n.shape:
@@ -228,6 +244,80 @@ def check_grad(
     )
 
 
+class _Probe:
+    """A module and its loss at an input, evaluated at host float64 points: what :func:`check_module` perturbs.
+
+    It keeps the module's own parameters (:meth:`restore` puts them back) and their float64 host copies,
+    the base point of every perturbation.
+    """
+
+    def __init__(self, module: Any, x: Any, loss: Callable[[Any], Any], dtype: str | None) -> None:
+        self.module, self.loss, self.dtype = module, loss, dtype
+        self.x_arr = x.data if isinstance(x, Tensor) else x
+        self.saved = module.parameters()
+        self.names = [name for name, _ in module.named_parameters()]
+        self.hosts = [_host64(p) for p in self.saved]
+        self.x_host = _host64(self.x_arr)
+
+    def load(self, arrays: list[np.ndarray]) -> None:
+        """Give the module these host values as its parameters (in ``dtype``, on their devices)."""
+        self.module.set_parameters([_like(a, p, self.dtype) for a, p in zip(arrays, self.saved, strict=True)])
+
+    def evaluate(self, x_point: np.ndarray, *, grad: bool = False) -> Any:
+        """The input tensor and ``loss(module(input))`` at the host point ``x_point``."""
+        inp = Tensor(_like(x_point, self.x_arr, self.dtype), requires_grad=grad)
+        return inp, self.loss(self.module(inp))
+
+    def targets(self, check_input: bool) -> list[tuple[str, np.ndarray]]:
+        """``(name, host float64 values)`` of each checked array: the parameters, then ``"input"``."""
+        return list(zip(self.names, self.hosts, strict=True)) + ([("input", self.x_host)] if check_input else [])
+
+    def backpropagated(self, check_input: bool) -> list[np.ndarray]:
+        """The analytic gradients of :meth:`targets`, from one ``backward()`` at the base point."""
+        self.load(self.hosts)
+        self.module.zero_grad()
+        inp, value = self.evaluate(self.x_host, grad=check_input)
+        value.backward()
+        analytic = [_host64(g) for g in self.module.grads()]
+        if check_input:
+            analytic.append(_host64(inp.grad) if inp.grad is not None else np.zeros_like(self.x_host))
+        self.module.zero_grad()
+        return analytic
+
+    def central_differences(self, k: int, name: str, base: np.ndarray, entries: np.ndarray, h: float) -> np.ndarray:
+        r""":math:`(L(\theta + he_i) - L(\theta - he_i))/2h` at the flat ``entries`` of target ``k`` (0 elsewhere)."""
+        numeric = np.zeros(base.size)
+        for i in entries:
+            values = []
+            for sign in (1.0, -1.0):
+                point = base.copy()
+                point.flat[i] += sign * h
+                values.append(self.loss_at(k, name, point))
+            numeric[i] = (values[0] - values[1]) / (2 * h)
+        if name != "input":
+            self.load(self.hosts)
+        return numeric
+
+    def loss_at(self, k: int, name: str, point: np.ndarray) -> float:
+        """The loss with target ``k`` (the input, or one parameter) moved to ``point``, the others at the base."""
+        if name == "input":
+            return _scalar(self.evaluate(point)[1])
+        self.load([point if j == k else a for j, a in enumerate(self.hosts)])
+        return _scalar(self.evaluate(self.x_host)[1])
+
+    def restore(self) -> None:
+        """Give the module back its own parameters, with no gradient."""
+        self.module.set_parameters(self.saved)
+        self.module.zero_grad()
+
+
+def _worst_entry(err: np.ndarray, entries: np.ndarray, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index, in an array of ``shape``, of the checked entry with the largest error (``()`` if none)."""
+    if not err.size:
+        return ()
+    return tuple(int(j) for j in np.unravel_index(int(entries[int(np.nanargmax(err))]), shape))
+
+
 def check_module(
     module: Any,
     x: Any,
@@ -272,56 +362,17 @@ def check_module(
         One entry per parameter (names of :meth:`~gdcourse.nn.Module.named_parameters`), then ``"input"``.
     """
     gen = rng(seed)
-    x_arr = x.data if isinstance(x, Tensor) else x
-    saved = module.parameters()
-    names = [name for name, _ in module.named_parameters()]
-    hosts = [_host64(p) for p in saved]
-    x_host = _host64(x_arr)
-
-    def load(arrays: list[np.ndarray]) -> None:
-        module.set_parameters([_like(a, p, dtype) for a, p in zip(arrays, saved, strict=True)])
-
-    def evaluate(x_point: np.ndarray, *, grad: bool = False) -> Any:
-        inp = Tensor(_like(x_point, x_arr, dtype), requires_grad=grad)
-        return inp, loss(module(inp))
-
+    probe = _Probe(module, x, loss, dtype)
+    errors, counts, worst = {}, {}, {}
     try:
-        load(hosts)
-        module.zero_grad()
-        inp, value = evaluate(x_host, grad=check_input)
-        value.backward()
-        analytic = [_host64(g) for g in module.grads()]
-        if check_input:
-            analytic.append(_host64(inp.grad) if inp.grad is not None else np.zeros_like(x_host))
-        module.zero_grad()
-
-        errors, counts, worst = {}, {}, {}
-        targets = list(zip(names, hosts, strict=True)) + ([("input", x_host)] if check_input else [])
-        for k, (name, base) in enumerate(targets):
+        analytic = probe.backpropagated(check_input)
+        for k, (name, base) in enumerate(probe.targets(check_input)):
             entries = _entries(base.size, max_entries, gen)
-            numeric = np.zeros(base.size)
-            for i in entries:
-                values = []
-                for sign in (1.0, -1.0):
-                    point = base.copy()
-                    point.flat[i] += sign * h
-                    if name == "input":
-                        values.append(_scalar(evaluate(point)[1]))
-                    else:
-                        load([point if j == k else a for j, a in enumerate(hosts)])
-                        values.append(_scalar(evaluate(x_host)[1]))
-                numeric[i] = (values[0] - values[1]) / (2 * h)
-            if name != "input":
-                load(hosts)
+            numeric = probe.central_differences(k, name, base, entries, h)
             err = relative_error(analytic[k].reshape(-1)[entries], numeric[entries], eps)
             errors[name] = float(err.max()) if err.size else 0.0
             counts[name] = int(entries.size)
-            worst[name] = (
-                tuple(int(j) for j in np.unravel_index(int(entries[int(np.nanargmax(err))]), base.shape))
-                if err.size
-                else ()
-            )
+            worst[name] = _worst_entry(err, entries, base.shape)
     finally:
-        module.set_parameters(saved)
-        module.zero_grad()
+        probe.restore()
     return GradCheckReport(errors=errors, counts=counts, tol=tol, worst=worst)

@@ -150,6 +150,15 @@ def gain(nonlinearity: str, param: float | None = None) -> float:
 
     A layer followed by this activation keeps the variance of its signal when its weights are
     scaled by the gain (ReLU zeroes half of its input, hence the factor 2 in the variance).
+
+    Parameters
+    ----------
+    nonlinearity : str
+        The activation after the layer, a name of the table (any case); another name raises :class:`ValueError`
+        listing the known ones.
+    param : float, optional
+        The negative slope :math:`s` of ``"leaky_relu"`` (0.01 when omitted); the other activations ignore it.
+        Anything but a number raises :class:`ValueError`.
     """
     name = nonlinearity.lower() if isinstance(nonlinearity, str) else nonlinearity
     linear = (
@@ -185,29 +194,87 @@ def gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def zeros(shape: Shape, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    """All zeros (``seed`` is accepted and ignored, so every initialiser is called alike)."""
+    """All zeros (``seed`` is accepted and ignored, so every initialiser is called alike).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape of the array, e.g. ``(out, in)``; a negative or non-integer size raises :class:`ValueError`.
+    seed : int, numpy Generator or None
+        Ignored: nothing random is drawn.
+    dtype : {"float64", "float32"}
+        The array's dtype (a name, a NumPy type or dtype); any other raises :class:`ValueError`.
+    """
     return _move(np.zeros(_shape(shape)), dtype)
 
 
 def ones(shape: Shape, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    """All ones."""
+    """All ones.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Sizes of the array's axes (a bias: ``(out,)``).
+    seed : int, numpy Generator or None
+        Accepted for a common signature, not used.
+    dtype : {"float64", "float32"}
+        Dtype of the result, float64 unless asked otherwise.
+    """
     return _move(np.ones(_shape(shape)), dtype)
 
 
 def constant(shape: Shape, value: float, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    """Every entry equal to ``value``."""
+    """Every entry equal to ``value``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The array's shape.
+    value : float
+        The number in every entry (converted with ``float``).
+    seed : int, numpy Generator or None
+        Not used (the result is not random).
+    dtype : {"float64", "float32"}
+        ``value`` is rounded to this dtype.
+    """
     return _move(np.full(_shape(shape), float(value)), dtype)
 
 
 def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    r""":math:`N(\text{mean}, \text{std}^2)` (``torch.nn.init.normal_``)."""
+    r""":math:`N(\text{mean}, \text{std}^2)` (``torch.nn.init.normal_``).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape of the drawn array.
+    mean : float
+        The centre :math:`\mu` of the distribution.
+    std : float
+        Its standard deviation :math:`\sigma \ge 0`; a negative one raises :class:`ValueError`.
+    seed : int, numpy Generator or None
+        Seed of the host generator: an integer gives the same weights on every backend.
+    dtype : {"float64", "float32"}
+        The samples are drawn in float64, then rounded to this dtype.
+    """
     if not std >= 0:
         raise ValueError(f"std must be >= 0, got {std!r}")
     return _move(rng(seed).normal(mean, std, size=_shape(shape)), dtype)
 
 
 def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    r""":math:`U(a, b)` (``torch.nn.init.uniform_``)."""
+    r""":math:`U(a, b)` (``torch.nn.init.uniform_``).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The number of samples along each axis.
+    a, b : float
+        The bounds of the interval, :math:`a \le b` (else :class:`ValueError`).
+    seed : int, numpy Generator or None
+        An integer, or a generator that advances (``None``: fresh entropy).
+    dtype : {"float64", "float32"}
+        The result's dtype.
+    """
     if not b >= a:
         raise ValueError(f"uniform needs a <= b, got a={a!r}, b={b!r}")
     return _move(rng(seed).uniform(a, b, size=_shape(shape)), dtype)
@@ -220,6 +287,18 @@ def xavier_uniform(shape: Shape, gain: float = 1.0, *, seed: Seed = None, dtype:
     r"""Glorot uniform :math:`U(-b, b)`, :math:`b = a\sqrt{6/(n_{in}+n_{out})}`, variance :math:`2a^2/(n_{in}+n_{out})`.
 
     ``gain`` is :math:`a` (see :func:`gain`), as in ``torch.nn.init.xavier_uniform_``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The weight's shape, at least 2-D (``(out, in)``, ``(out, in, kh, kw)``): it gives
+        :math:`n_{in}` and :math:`n_{out}` (:func:`fan_in_and_fan_out`).
+    gain : float
+        :math:`a`, 1 by default; ``gain("tanh")`` before a tanh.
+    seed : int, numpy Generator or None
+        Seed of the draw; pass a model's generator to draw its layers one after another.
+    dtype : {"float64", "float32"}
+        Dtype of the weight.
     """
     fan_in, fan_out = fan_in_and_fan_out(shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -227,7 +306,19 @@ def xavier_uniform(shape: Shape, gain: float = 1.0, *, seed: Seed = None, dtype:
 
 
 def xavier_normal(shape: Shape, gain: float = 1.0, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    r"""Glorot normal: :math:`N(0, \sigma^2)`, :math:`\sigma = a\sqrt{2/(n_{in}+n_{out})}`."""
+    r"""Glorot normal: :math:`N(0, \sigma^2)`, :math:`\sigma = a\sqrt{2/(n_{in}+n_{out})}`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        A weight shape of two or more axes, from which the fans :math:`n_{in}, n_{out}` are read.
+    gain : float
+        The factor :math:`a` of :math:`\sigma` (see :func:`gain`).
+    seed : int, numpy Generator or None
+        Seed of the normal draw.
+    dtype : {"float64", "float32"}
+        Dtype the float64 samples are rounded to.
+    """
     fan_in, fan_out = fan_in_and_fan_out(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
@@ -247,6 +338,22 @@ def kaiming_uniform(
     Arguments as ``torch.nn.init.kaiming_uniform_``: the gain is ``gain(nonlinearity, a)``, which
     for the defaults (leaky ReLU with slope ``a = 0``, i.e. ReLU) is :math:`\sqrt 2`, so the
     variance is :math:`2/n`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The weight's shape, two axes or more.
+    a : float
+        The negative slope of the leaky ReLU that follows (0: a plain ReLU); ignored by other nonlinearities.
+    mode : {"fan_in", "fan_out"}
+        :math:`n`: ``"fan_in"`` keeps the variance of the activations in the forward pass, ``"fan_out"`` that
+        of the gradients in the backward pass; another value raises :class:`ValueError`.
+    nonlinearity : str
+        The activation after the layer, a name :func:`gain` knows.
+    seed : int, numpy Generator or None
+        Seed of the uniform draw.
+    dtype : {"float64", "float32"}
+        Dtype of the returned weight.
     """
     bound = gain(nonlinearity, a) * math.sqrt(3.0 / _fan(shape, mode))
     return uniform(shape, -bound, bound, seed=seed, dtype=dtype)
@@ -261,7 +368,23 @@ def kaiming_normal(
     seed: Seed = None,
     dtype: Any = "float64",
 ) -> Array:
-    r"""He normal: :math:`N(0, \sigma^2)`, :math:`\sigma = \text{gain}/\sqrt{n}` (``torch.nn.init.kaiming_normal_``)."""
+    r"""He normal: :math:`N(0, \sigma^2)`, :math:`\sigma = \text{gain}/\sqrt{n}` (``torch.nn.init.kaiming_normal_``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Weight shape, ``(out, in, ...)``.
+    a : float
+        Leaky ReLU slope passed to :func:`gain` (0 by default, so :math:`\text{gain} = \sqrt 2`).
+    mode : {"fan_in", "fan_out"}
+        Which fan is :math:`n` in :math:`\sigma`.
+    nonlinearity : str
+        Name of the activation that follows the layer, ``"leaky_relu"`` by default.
+    seed : int, numpy Generator or None
+        The generator's seed.
+    dtype : {"float64", "float32"}
+        float64 unless float32 is asked for.
+    """
     std = gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
 
@@ -271,13 +394,33 @@ he_normal = kaiming_normal
 
 
 def lecun_uniform(shape: Shape, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    r"""LeCun uniform: :math:`U(-b, b)`, :math:`b = \sqrt{3/n_{in}}`, variance :math:`1/n_{in}`."""
+    r"""LeCun uniform: :math:`U(-b, b)`, :math:`b = \sqrt{3/n_{in}}`, variance :math:`1/n_{in}`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(out, in)`` or ``(out, in, kh, kw)``: :math:`n_{in}` is ``in`` (times ``kh * kw``).
+    seed : int, numpy Generator or None
+        Seeds the draw (``None``: not reproducible).
+    dtype : {"float64", "float32"}
+        The weight's floating dtype.
+    """
     bound = math.sqrt(3.0 / fan_in_and_fan_out(shape)[0])
     return uniform(shape, -bound, bound, seed=seed, dtype=dtype)
 
 
 def lecun_normal(shape: Shape, *, seed: Seed = None, dtype: Any = "float64") -> Array:
-    r"""LeCun normal: :math:`N(0, 1/n_{in})`."""
+    r"""LeCun normal: :math:`N(0, 1/n_{in})`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The weight's shape; a 1-D shape has no fan-in and raises :class:`ValueError`.
+    seed : int, numpy Generator or None
+        Integer seed or generator for the normal samples.
+    dtype : {"float64", "float32"}
+        Float64 or float32.
+    """
     std = 1.0 / math.sqrt(fan_in_and_fan_out(shape)[0])
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
 
@@ -286,6 +429,17 @@ def torch_default(shape: Shape, fan_in: int | None = None, *, seed: Seed = None,
     r"""PyTorch's default for ``nn.Linear``/``nn.Conv2d`` weights and biases: :math:`U(\pm 1/\sqrt{n_{in}})`.
 
     ``fan_in`` defaults to the fan-in of ``shape``; pass the weight's fan-in to draw a 1-D bias.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        A weight's shape, or a bias's ``(out,)`` together with ``fan_in``.
+    fan_in : int, optional
+        :math:`n_{in}`; by default read from ``shape``, which must then be at least 2-D.  With 0 the bound is 0.
+    seed : int, numpy Generator or None
+        Seed of the uniform draw (a model passes one generator to the weight, then the bias).
+    dtype : {"float64", "float32"}
+        Dtype of the result.
     """
     n = fan_in_and_fan_out(shape)[0] if fan_in is None else fan_in
     bound = 1.0 / math.sqrt(n) if n > 0 else 0.0

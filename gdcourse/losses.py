@@ -86,7 +86,17 @@ def softplus(z: Array) -> Array:
 
 
 def logsumexp(z: Array, axis: int = -1, keepdims: bool = False) -> Array:
-    r"""Log-sum-exp :math:`\log \sum_k e^{z_k} = m + \log \sum_k e^{z_k - m}` with :math:`m = \max_k z_k`."""
+    r"""Log-sum-exp :math:`\log \sum_k e^{z_k} = m + \log \sum_k e^{z_k - m}` with :math:`m = \max_k z_k`.
+
+    Parameters
+    ----------
+    z : array
+        Logits of any backend; every exponent :math:`z_k - m` is at most 0, so no entry overflows.
+    axis : int
+        The axis summed over (the classes), the last by default.
+    keepdims : bool
+        Keep that axis with length 1, so the result broadcasts against ``z``.
+    """
     xp = array_namespace(z)
     m = xp.max(z, axis=axis, keepdims=True)
     out = m + xp.log(xp.sum(xp.exp(z - m), axis=axis, keepdims=True))
@@ -94,14 +104,32 @@ def logsumexp(z: Array, axis: int = -1, keepdims: bool = False) -> Array:
 
 
 def softmax(z: Array, axis: int = -1) -> Array:
-    r"""Softmax :math:`p_k = e^{z_k - m} / \sum_j e^{z_j - m}` (shifting by :math:`m = \max z` changes nothing)."""
+    r"""Softmax :math:`p_k = e^{z_k - m} / \sum_j e^{z_j - m}` (shifting by :math:`m = \max z` changes nothing).
+
+    Parameters
+    ----------
+    z : array
+        Logits; the result has their shape, with entries in :math:`[0, 1]`.
+    axis : int
+        The axis of the classes, along which the probabilities sum to 1 (the last by default).
+    """
     xp = array_namespace(z)
     e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def one_hot(y: Array, n_classes: int, dtype: Any = None) -> Array:
-    """Indicator matrix ``Y[i, k] = 1`` if ``y[i] == k`` else 0, shape ``(n, n_classes)``, on ``y``'s device."""
+    """Indicator matrix ``Y[i, k] = 1`` if ``y[i] == k`` else 0, shape ``(n, n_classes)``, on ``y``'s device.
+
+    Parameters
+    ----------
+    y : array of int, shape (n,)
+        Class indices; an index outside ``0..n_classes-1`` gives a row of zeros (nothing is checked here).
+    n_classes : int
+        :math:`K`, the number of columns.
+    dtype : dtype, optional
+        A dtype of ``y``'s library for the result; default float64.
+    """
     xp = array_namespace(y)
     classes = xp.arange(n_classes, dtype=y.dtype, device=device(y))
     hot = y[:, None] == classes[None, :]
@@ -273,7 +301,15 @@ def mse(y_pred: Array, y: Array) -> Array:
 
 
 def mse_grad(y_pred: Array, y: Array) -> Array:
-    r"""Gradient of :func:`mse` with respect to the predictions: :math:`\frac{2}{m} (\hat y - y)`."""
+    r"""Gradient of :func:`mse` with respect to the predictions: :math:`\frac{2}{m} (\hat y - y)`.
+
+    Parameters
+    ----------
+    y_pred : array
+        The predictions :math:`\hat y` the gradient is taken at; it has their shape and dtype.
+    y : array
+        The targets, of ``y_pred``'s shape and library (else :class:`ValueError` / :class:`TypeError`).
+    """
     xp, z = _predictions(y_pred, "y_pred")
     return _mse_grad(xp, z, _labels(y, z, xp))
 
@@ -300,7 +336,15 @@ def log_loss(z: Array, y: Array) -> Array:
 
 
 def log_loss_grad(z: Array, y: Array) -> Array:
-    r"""Gradient of :func:`log_loss` with respect to the logits: :math:`\frac{1}{n} (\sigma(z) - y)`."""
+    r"""Gradient of :func:`log_loss` with respect to the logits: :math:`\frac{1}{n} (\sigma(z) - y)`.
+
+    Parameters
+    ----------
+    z : array
+        Logits, any shape; :math:`n` is their number of entries.
+    y : array
+        0/1 labels of ``z``'s shape; other values raise :class:`ValueError` (with a hint for -1/+1 labels).
+    """
     xp, z = _predictions(z, "z")
     return _log_loss_grad(xp, z, _binary01(y, z, xp))
 
@@ -327,7 +371,16 @@ def softmax_cross_entropy(z: Array, y: Array) -> Array:
 
 
 def softmax_cross_entropy_grad(z: Array, y: Array) -> Array:
-    r"""Gradient of :func:`softmax_cross_entropy` w.r.t. the logits: :math:`\frac{1}{n}(p - y)`, shape ``(n, K)``."""
+    r"""Gradient of :func:`softmax_cross_entropy` w.r.t. the logits: :math:`\frac{1}{n}(p - y)`, shape ``(n, K)``.
+
+    Parameters
+    ----------
+    z : array, shape (n, K)
+        The logits, one row per example.
+    y : array, shape (n,) or (n, K)
+        Integer class indices (made one-hot) or probability rows; an index outside ``0..K-1`` or a row not
+        summing to 1 raises :class:`ValueError`.
+    """
     xp, z = _predictions(z, "z")
     return _softmax_ce_grad(xp, z, _class_targets(y, z, xp))
 
@@ -353,6 +406,13 @@ def hinge_grad(z: Array, y: Array) -> Array:
 
     At the kink :math:`y_i z_i = 1` any value between :math:`-y_i/n` and 0 is a subgradient; this
     function returns 0 there.
+
+    Parameters
+    ----------
+    z : array
+        Decision values :math:`z_i`, any shape (:math:`n` entries).
+    y : array
+        Labels :math:`y_i = \pm 1`, same shape; 0/1 labels raise :class:`ValueError` with the fix ``2 * y - 1``.
     """
     xp, z = _predictions(z, "z")
     return _hinge_grad(xp, z, _binary_pm1(y, z, xp, "hinge"))
@@ -364,13 +424,29 @@ def squared_hinge(z: Array, y: Array) -> Array:
     .. math:: J = \frac{1}{n} \sum_i \max(0,\ 1 - y_i z_i)^2
 
     Unlike :func:`hinge` it is differentiable everywhere (its gradient is Lipschitz with constant 2/n).
+
+    Parameters
+    ----------
+    z : array
+        Scores :math:`z_i = w^\top x_i + b`, any shape.
+    y : array
+        Labels in :math:`\{-1, +1\}` of ``z``'s shape.
     """
     xp, z = _predictions(z, "z")
     return _squared_hinge(xp, z, _binary_pm1(y, z, xp, "squared_hinge"))
 
 
 def squared_hinge_grad(z: Array, y: Array) -> Array:
-    r"""Gradient of :func:`squared_hinge`: :math:`-\frac{2}{n} y_i \max(0, 1 - y_i z_i)`."""
+    r"""Gradient of :func:`squared_hinge`: :math:`-\frac{2}{n} y_i \max(0, 1 - y_i z_i)`.
+
+    Parameters
+    ----------
+    z : array
+        The scores the gradient is taken at; it has their shape and is 0 where the margin :math:`y_i z_i \ge 1`
+        is met.
+    y : array
+        The -1/+1 labels, checked as for :func:`squared_hinge`.
+    """
     xp, z = _predictions(z, "z")
     return _squared_hinge_grad(xp, z, _binary_pm1(y, z, xp, "squared_hinge"))
 

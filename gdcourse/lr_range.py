@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -124,6 +124,19 @@ def lr_grid(lr_min: float, lr_max: float, n: int) -> np.ndarray:
 
     Consecutive values differ by the factor :math:`(\eta_{\max}/\eta_{\min})^{1/(n-1)}`, the
     resolution of the test.
+
+    Parameters
+    ----------
+    lr_min, lr_max : float
+        :math:`\eta_{\min}` and :math:`\eta_{\max}`, the ends of the grid, both included: positive finite
+        numbers with ``lr_min < lr_max`` (else :class:`ValueError`; a non-number is a :class:`TypeError`).
+    n : int
+        Number of grid points, at least 2 (the range test's ``n_steps``, as its error message says).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The learning rates :math:`\eta_0 = \eta_{\min}, \dots, \eta_{n-1} = \eta_{\max}`, float64.
     """
     lo, hi = _checks.positive("lr_min", lr_min), _checks.positive("lr_max", lr_max)
     if not lo < hi:
@@ -198,6 +211,35 @@ def lr_range_test(
     if not callable(value_fn) or not callable(grad_fn):
         raise TypeError("objective must have .value and .grad (or pass a cost function and grad=...)")
     lrs = lr_grid(lr_min, lr_max, n_steps)
+    stop_factor = _check_options(stop_factor, smoothing, rule, fraction)
+
+    def schedule(k: int) -> float:
+        return float(lrs[min(k, len(lrs) - 1)])
+
+    opt = _make_optimizer(optimizer, schedule, hyperparams)
+    theta, state = theta0, opt.init(theta0)
+    costs = _Costs(_first_cost(value_fn, theta0), smoothing)
+    stopped, problem = False, None
+    eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(len(lrs)):
+            point = opt.lookahead(theta, state) if getattr(opt, "needs_lookahead", False) else theta
+            theta, state = opt.step(theta, grad_fn(point), state)
+            cost = costs.add(float(value_fn(theta)), k)
+            curve = [costs.loss0, *costs.losses]
+            problem = divergence.classify(
+                curve, is_finite(theta), k + 1, float(lrs[k]), dtype, eps=eps, factor=math.inf, unit="update"
+            )
+            if problem is not None or cost > stop_factor * costs.best:
+                stopped = True
+                break
+            costs.best = min(costs.best, cost)
+    tried, recorded = lrs[: len(costs.losses)], np.asarray(costs.losses, dtype=np.float64)
+    return _summarise(tried, recorded, costs.loss0, stopped, rule, float(fraction), problem)
+
+
+def _check_options(stop_factor: float, smoothing: float, rule: str, fraction: float) -> float:
+    """``stop_factor`` checked (> 1), and ``smoothing``, ``rule`` and ``fraction`` checked as documented."""
     stop_factor = _checks.positive("stop_factor", stop_factor)
     if not stop_factor > 1:
         raise ValueError(f"stop_factor must be greater than 1, got {stop_factor!r}")
@@ -207,43 +249,47 @@ def lr_range_test(
         raise ValueError(f"rule must be 'fraction' or 'steepest', got {rule!r}")
     if not (isinstance(fraction, int | float) and 0 < fraction <= 1):
         raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
+    return stop_factor
 
-    def schedule(k: int) -> float:
-        return float(lrs[min(k, len(lrs) - 1)])
 
-    opt = _make_optimizer(optimizer, schedule, hyperparams)
-    theta, state = theta0, opt.init(theta0)
+def _first_cost(value_fn: Callable[[Any], Any], theta0: Any) -> float:
+    r""":math:`J(\theta_0)`, which must be finite and >= 0 (the test compares costs by ratios)."""
     loss0 = float(value_fn(theta0))
     if not math.isfinite(loss0):
         raise ValueError(f"the cost at theta0 is {loss0}; start where the objective is defined")
     if loss0 < 0:
-        raise ValueError(f"the cost at theta0 is {loss0:.4g} < 0; the range test compares costs by ratios, so they "
-                         "must be >= 0 (subtract a lower bound of the cost)")
-    losses: list[float] = []
-    best, average, stopped, problem = loss0, 0.0, False, None
-    eps, dtype = divergence.optimizer_eps(opt), dtype_of(theta0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(len(lrs)):
-            point = opt.lookahead(theta, state) if getattr(opt, "needs_lookahead", False) else theta
-            theta, state = opt.step(theta, grad_fn(point), state)
-            raw = float(value_fn(theta))
-            if raw < 0:
-                raise ValueError(f"the cost became negative ({raw:.4g}) at update {k}; the range test needs a cost "
-                                 ">= 0 (subtract a lower bound of the cost)")
-            if smoothing > 0 and math.isfinite(raw):
-                average = smoothing * average + (1 - smoothing) * raw
-                raw = average / (1 - smoothing ** (k + 1))
-            losses.append(raw)
-            problem = divergence.classify(
-                [loss0, *losses], is_finite(theta), k + 1, float(lrs[k]), dtype, eps=eps, factor=math.inf,
-                unit="update",
+        raise ValueError(
+            f"the cost at theta0 is {loss0:.4g} < 0; the range test compares costs by ratios, so they "
+            "must be >= 0 (subtract a lower bound of the cost)"
+        )
+    return loss0
+
+
+@dataclass
+class _Costs:
+    """The costs a range test records: the start, one per update (smoothed or raw), the lowest so far."""
+
+    loss0: float
+    smoothing: float
+    losses: list[float] = field(default_factory=list)
+    average: float = 0.0  # the running average of the raw costs, not bias-corrected
+    best: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.best = self.loss0
+
+    def add(self, raw: float, k: int) -> float:
+        r"""Record the cost after update ``k``: ``raw``, or :math:`\bar J_k` when smoothing; return it."""
+        if raw < 0:
+            raise ValueError(
+                f"the cost became negative ({raw:.4g}) at update {k}; the range test needs a cost "
+                ">= 0 (subtract a lower bound of the cost)"
             )
-            if problem is not None or raw > stop_factor * best:
-                stopped = True
-                break
-            best = min(best, raw)
-    tried, costs = lrs[: len(losses)], np.asarray(losses, dtype=np.float64)
-    return _summarise(tried, costs, loss0, stopped, rule, float(fraction), problem)
+        if self.smoothing > 0 and math.isfinite(raw):
+            self.average = self.smoothing * self.average + (1 - self.smoothing) * raw
+            raw = self.average / (1 - self.smoothing ** (k + 1))
+        self.losses.append(raw)
+        return raw
 
 
 def _make_optimizer(optimizer: Any, schedule: Callable[[int], float], hyperparams: dict) -> Any:
@@ -289,6 +335,4 @@ def _summarise(
     message = (
         f"lowest cost {finite[b]:.3g} at lr = {best_lr:.3g}; {div}{stop}; suggested lr = {suggested:.3g} ({rule} rule)"
     )
-    return LRRangeResult(
-        lrs, losses, loss0, best_lr, divergence_lr, float(suggested), rule, stopped, message, problem
-    )
+    return LRRangeResult(lrs, losses, loss0, best_lr, divergence_lr, float(suggested), rule, stopped, message, problem)

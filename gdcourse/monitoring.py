@@ -106,6 +106,18 @@ def update_ratios(old: Any, new: Any) -> list[float]:
 
 
     NaN for an array that was exactly 0 before the step (the ratio is undefined).
+
+    Parameters
+    ----------
+    old, new : array or list of arrays
+        The parameters before (:math:`\theta_l`) and after (:math:`\theta_l^{+}`) one step, array by array
+        in the same order and of one array library.  An empty list raises :class:`ValueError`, so do lists
+        of different lengths; an entry that is not an array raises :class:`TypeError`.
+
+    Returns
+    -------
+    list of float
+        :math:`\rho_l` for each array, as host floats.
     """
     before, after = _arrays(old, "old"), _arrays(new, "new")
     if len(before) != len(after):
@@ -207,6 +219,48 @@ def _median_ratio(update_ratio: Mapping[str, Sequence[float]]) -> float | None:
     return float(np.median(values)) if values else None
 
 
+@dataclass(frozen=True)
+class _Recorded:
+    """The curves of a history that :func:`diagnose` reads (an absent one is empty)."""
+
+    train: np.ndarray  # per epoch
+    steps: np.ndarray  # per step (minibatch losses), when recorded
+    val: np.ndarray
+    layer_norms: Mapping[str, Sequence[float]]
+    ratios: Mapping[str, Sequence[float]]
+    stop: str
+
+    @classmethod
+    def of(cls, history: Any) -> _Recorded:
+        """Read the curves from a history object or mapping; refuse one without any loss."""
+        recorded = cls(
+            train=_floats(_field(history, "train_loss", [])),
+            steps=_floats(_field(history, "step_loss", [])),
+            val=_floats(_field(history, "val_loss", [])),
+            layer_norms=_field(history, "layer_grad_norm", {}) or {},
+            ratios=_field(history, "update_ratio", {}) or {},
+            stop=_field(history, "stop_reason", "") or "",
+        )
+        if recorded.losses.size == 0:
+            raise ValueError("the history holds no losses (train_loss or step_loss); train first")
+        return recorded
+
+    @property
+    def losses(self) -> np.ndarray:
+        """The finest loss curve: per step when recorded, else per epoch."""
+        return self.steps if self.steps.size else self.train
+
+    @property
+    def unit(self) -> str:
+        """What one entry of :attr:`losses` is: ``"step"`` or ``"epoch"``."""
+        return "step" if self.steps.size else "epoch"
+
+    @property
+    def curve(self) -> np.ndarray:
+        """The training loss per epoch when recorded, else :attr:`losses`."""
+        return self.train if self.train.size else self.losses
+
+
 def diagnose(
     history: Any,
     *,
@@ -245,97 +299,119 @@ def diagnose(
     -------
     Diagnosis
     """
-    train = _floats(_field(history, "train_loss", []))
-    steps = _floats(_field(history, "step_loss", []))
-    val = _floats(_field(history, "val_loss", []))
-    layer_norms = _field(history, "layer_grad_norm", {}) or {}
-    ratios = _field(history, "update_ratio", {}) or {}
-    stop = _field(history, "stop_reason", "") or ""
-    losses = steps if steps.size else train
-    if losses.size == 0:
-        raise ValueError("the history holds no losses (train_loss or step_loss); train first")
+    run = _Recorded.of(history)
+    return (  # the rules of the module docstring, in order: the first that fires wins
+        _broken_loss(run, divergence_factor)  # 1. nan or divergence: the loops' own verdict
+        or _dead_relu(run, dead_fraction, zero_epochs, growth)  # 2. a gradient exactly 0, dead units
+        or _grown(run, growth, divergence_factor)  # 3. divergence: ended far above the start
+        or _plateau(run, plateau_tol)  # 4. hardly any progress
+        or _overfitting(run, patience, overfit_tol)  # 5. validation loss rising
+        or _healthy(run)  # 6. none of the above
+    )
 
-    # 1. a broken loss: the verdict every training loop gives (gdcourse.divergence)
-    unit = "step" if steps.size else "epoch"
+
+def _broken_loss(run: _Recorded, divergence_factor: float) -> Diagnosis | None:
+    """Rule 1, a broken loss: the verdict every training loop gives (:mod:`gdcourse.divergence`)."""
+    losses = run.losses
     with np.errstate(invalid="ignore", over="ignore"):
         broken = ~np.isfinite(losses) | (np.abs(losses) > divergence_factor * max(1.0, abs(float(losses[0]))))
-    if broken.any():
-        i = int(np.argmax(broken))
-        verdict = classify(losses[: i + 1], step=i + 1, factor=divergence_factor, unit=unit)
-        if verdict is not None:
-            return _from_verdict("nan" if verdict.cause == "numerical" else "divergence", verdict)
+    if not broken.any():
+        return None
+    i = int(np.argmax(broken))
+    verdict = classify(losses[: i + 1], step=i + 1, factor=divergence_factor, unit=run.unit)
+    if verdict is None:
+        return None
+    return _from_verdict("nan" if verdict.cause == "numerical" else "divergence", verdict)
 
-    # 2. dead units: an exactly zero gradient for the last epochs
+
+def _dead_relu(
+    run: _Recorded, dead_fraction: Mapping[str, float] | Sequence[float] | None, zero_epochs: int, growth: float
+) -> Diagnosis | None:
+    """Rule 2, dead units: an exactly zero gradient for the last epochs, or a measured dead fraction >= 1/2."""
     dead_layers = [
         name
-        for name, series in layer_norms.items()
+        for name, series in run.layer_norms.items()
         if "bias" not in name and len(series) >= zero_epochs and all(v == 0 for v in list(series)[-zero_epochs:])
     ]
-    fractions = (
-        list(dead_fraction.values()) if isinstance(dead_fraction, Mapping) else list(dead_fraction or [])
+    fractions = list(dead_fraction.values()) if isinstance(dead_fraction, Mapping) else list(dead_fraction or [])
+    if not (dead_layers or (fractions and max(fractions) >= 0.5)):
+        return None
+    parts = []
+    if dead_layers:
+        parts.append(f"the gradient of {', '.join(dead_layers)} is exactly 0 for the last {zero_epochs} epochs")
+    if fractions:
+        parts.append(f"{max(fractions):.0%} of the units of a ReLU layer are 0 on every example")
+    train, jump = run.train, ""
+    if train.size >= 2 and train.max() > growth * train[0]:
+        jump = f"; the loss jumped from {train[0]:.3g} to {train.max():.3g} before it froze"
+    return Diagnosis(
+        "dead_relu",
+        " and ".join(parts) + f", so the loss is stuck at {train[-1]:.4g}{jump}",
+        "dead ReLU units: their input is negative for every example, so they output 0 and pass no gradient back; "
+        "a too-large step (or a large negative bias) usually puts them there",
+        "a smaller learning rate, He initialisation with zero or small positive biases, or a leaky ReLU",
     )
-    if dead_layers or (fractions and max(fractions) >= 0.5):
-        parts = []
-        if dead_layers:
-            parts.append(f"the gradient of {', '.join(dead_layers)} is exactly 0 for the last {zero_epochs} epochs")
-        if fractions:
-            parts.append(f"{max(fractions):.0%} of the units of a ReLU layer are 0 on every example")
-        jump = ""
-        if train.size >= 2 and train.max() > growth * train[0]:
-            jump = f"; the loss jumped from {train[0]:.3g} to {train.max():.3g} before it froze"
-        return Diagnosis(
-            "dead_relu",
-            " and ".join(parts) + f", so the loss is stuck at {train[-1]:.4g}{jump}",
-            "dead ReLU units: their input is negative for every example, so they output 0 and pass no gradient back; "
-            "a too-large step (or a large negative bias) usually puts them there",
-            "a smaller learning rate, He initialisation with zero or small positive biases, or a leaky ReLU",
-        )
 
-    # 3. divergence without a broken loss: the run ended far above its start, or the loop stopped it
-    end = train if train.size else losses
-    grown = check_end(losses[0], end[-1], step=len(end), ratio=growth, unit="epoch" if train.size else unit)
+
+def _grown(run: _Recorded, growth: float, divergence_factor: float) -> Diagnosis | None:
+    """Rule 3, divergence without a broken loss: the run ended far above its start, or the loop stopped it."""
+    end, unit = run.curve, "epoch" if run.train.size else run.unit
+    grown = check_end(run.losses[0], end[-1], step=len(end), ratio=growth, unit=unit)
     if grown is not None:
         return _from_verdict("divergence", grown)
-    if stop == "diverged":  # the losses look sound, so the parameters broke (the loop's own verdict)
-        verdict = classify(losses, False, len(losses), factor=divergence_factor, unit=unit)
+    if run.stop == "diverged":  # the losses look sound, so the parameters broke (the loop's own verdict)
+        verdict = classify(run.losses, False, len(run.losses), factor=divergence_factor, unit=run.unit)
         return _from_verdict("divergence", verdict)  # type: ignore[arg-type]
+    return None
 
-    # 4. plateau: hardly any progress
-    first, best = float(train[0] if train.size else losses[0]), float((train if train.size else losses).min())
-    median_ratio = _median_ratio(ratios)
-    if first > 0 and (first - best) / first < plateau_tol:
-        ratio_text = ""
-        if median_ratio is not None:
-            ratio_text = f"; the update/weight ratio is about {median_ratio:.1e} (healthy: about 1e-3)"
-        if median_ratio is not None and median_ratio < 1e-5:
-            cause = "the learning rate is far too small: the weights barely move"
-            fix = "raise the learning rate (try 10 to 100 times larger; a learning-rate range test finds it)"
-        else:
-            cause = "a flat region (a saddle point or saturated units) or a learning rate too small to cross it"
-            fix = "a larger learning rate, momentum or Adam, a better initialisation, standardised inputs"
-        return Diagnosis(
-            "plateau",
-            f"the training loss fell only {(first - best) / first:.1%} (from {first:.4g} to {best:.4g}){ratio_text}",
-            cause,
-            fix,
-        )
 
-    # 5. overfitting: validation loss rising while training loss falls
-    if val.size > patience:
-        k = int(np.argmin(val))
-        if val.size - 1 - k >= patience and val[-1] > val[k] * (1 + overfit_tol) and train[-1] < train[k]:
-            return Diagnosis(
-                "overfitting",
-                f"the validation loss was lowest at epoch {k + 1} ({val[k]:.4g}) and rose {val[-1] / val[k] - 1:.0%} "
-                f"to {val[-1]:.4g} while the training loss kept falling ({train[k]:.4g} to {train[-1]:.4g})",
-                "the model fits the noise of the training set: more capacity or more training than the data support",
-                "early stopping (keep the weights of the best validation epoch), regularisation, more data",
-            )
+def _plateau(run: _Recorded, plateau_tol: float) -> Diagnosis | None:
+    """Rule 4, a plateau: the training loss hardly fell; tiny update/weight ratios blame the learning rate."""
+    first, best = float(run.curve[0]), float(run.curve.min())
+    median_ratio = _median_ratio(run.ratios)
+    if not (first > 0 and (first - best) / first < plateau_tol):
+        return None
+    ratio_text = ""
+    if median_ratio is not None:
+        ratio_text = f"; the update/weight ratio is about {median_ratio:.1e} (healthy: about 1e-3)"
+    if median_ratio is not None and median_ratio < 1e-5:
+        cause = "the learning rate is far too small: the weights barely move"
+        fix = "raise the learning rate (try 10 to 100 times larger; a learning-rate range test finds it)"
+    else:
+        cause = "a flat region (a saddle point or saturated units) or a learning rate too small to cross it"
+        fix = "a larger learning rate, momentum or Adam, a better initialisation, standardised inputs"
+    return Diagnosis(
+        "plateau",
+        f"the training loss fell only {(first - best) / first:.1%} (from {first:.4g} to {best:.4g}){ratio_text}",
+        cause,
+        fix,
+    )
 
+
+def _overfitting(run: _Recorded, patience: int, overfit_tol: float) -> Diagnosis | None:
+    """Rule 5, overfitting: the validation loss rose from its minimum while the training loss kept falling."""
+    train, val = run.train, run.val
+    if val.size <= patience:
+        return None
+    k = int(np.argmin(val))
+    if not (val.size - 1 - k >= patience and val[-1] > val[k] * (1 + overfit_tol) and train[-1] < train[k]):
+        return None
+    return Diagnosis(
+        "overfitting",
+        f"the validation loss was lowest at epoch {k + 1} ({val[k]:.4g}) and rose {val[-1] / val[k] - 1:.0%} "
+        f"to {val[-1]:.4g} while the training loss kept falling ({train[k]:.4g} to {train[-1]:.4g})",
+        "the model fits the noise of the training set: more capacity or more training than the data support",
+        "early stopping (keep the weights of the best validation epoch), regularisation, more data",
+    )
+
+
+def _healthy(run: _Recorded) -> Diagnosis:
+    """Rule 6, healthy: none of the above."""
+    median_ratio = _median_ratio(run.ratios)
     ratio_text = f"; update/weight ratios about {median_ratio:.1e}" if median_ratio else ""
     return Diagnosis(
         "healthy",
-        f"the training loss fell from {first:.4g} to {float(train[-1] if train.size else losses[-1]):.4g}{ratio_text}",
+        f"the training loss fell from {float(run.curve[0]):.4g} to {float(run.curve[-1]):.4g}{ratio_text}",
         "nothing pathological in the recorded curves",
         "keep watching the validation loss",
     )

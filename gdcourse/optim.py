@@ -221,6 +221,18 @@ class Optimizer:
         ``params`` itself for every rule except the look-ahead form of :func:`nesterov`,
         where it is :math:`\theta + \beta v`.  A generic descent loop calls
         ``grads = grad_J(opt.lookahead(params, state))`` and works for every rule.
+
+        Parameters
+        ----------
+        params : array or list of arrays
+            Current parameters :math:`\theta`, as for :meth:`step`; nothing is modified.
+        state : OptState
+            From :meth:`init` or the previous :meth:`step` (its velocity :math:`v` for :func:`nesterov`).
+
+        Returns
+        -------
+        array or list of arrays
+            The point where the next gradient is taken, with the structure of ``params``.
         """
         if self._lookahead is None:
             return params
@@ -891,6 +903,11 @@ def amsgrad(
         v_{\max} \leftarrow \max(v_{\max}, v), \qquad
         \theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{v_{\max}/(1-\beta_2^t)} + \epsilon}
 
+    Parameters
+    ----------
+    lr, betas, eps, weight_decay, maximize
+        As in :func:`adam` (``eps`` is added to :math:`\sqrt{v_{\max}/(1-\beta_2^t)}`, ``weight_decay`` is L2).
+
     References
     ----------
     Reddi, S. J., Kale, S., & Kumar, S. (2018). On the convergence of Adam and beyond. ICLR.
@@ -1084,7 +1101,13 @@ def _one(theta: Array) -> float:
 
 
 def _write_over(target: Array, value: Array) -> Array:
-    """Copy ``value`` into the array ``target`` (``target[...] = value``) and return ``target``."""
+    """Copy ``value`` into the array ``target`` (``target[...] = value``) and return ``target``.
+
+    A slot that is a Python number (NAdam's running product of momentum coefficients) cannot be written
+    over: the new number is returned instead.
+    """
+    if isinstance(target, int | float):
+        return value
     target[...] = value
     return target
 

@@ -29,6 +29,8 @@ writing the outputs over the inputs gives the same numbers.
 the fast path for NumPy or CuPy arrays of at least :data:`FUSED_MIN_SIZE` elements), ``True`` (for
 every NumPy/CuPy array, however small; other libraries still use the readable rule) or ``False``
 (always the readable rule).  ``adamw`` and ``amsgrad`` go through ``adam`` and are fused by size.
+Those rules of :mod:`gdcourse.optim` check their hyperparameters and pass them on to the functions of
+the same names here, which do not check them again.
 """
 
 from __future__ import annotations
@@ -112,7 +114,23 @@ class FusedRule:
         return f"FusedRule({self.name!r}, mode={self.mode!r})"
 
     def applies(self, theta: Array, g: Array, s: Slots) -> bool:
-        """``True`` when this parameter array takes the fast path (see the module docstring)."""
+        """``True`` when this parameter array takes the fast path (see the module docstring).
+
+        Parameters
+        ----------
+        theta : array
+            One parameter array: the fast path needs a floating NumPy array (C-contiguous) or a CuPy
+            array, of at least :data:`FUSED_MIN_SIZE` elements unless ``mode`` is ``True``.
+        g : array
+            Its gradient, of the same library, shape and dtype (and contiguity on NumPy).
+        s : dict of str to array
+            Its state buffers, by slot name; each of :attr:`slots` must match ``theta`` like ``g``.
+
+        Returns
+        -------
+        bool
+            ``False`` sends the array to the readable rule (same numbers, more memory traffic).
+        """
         library = _library(theta)
         if library is None or (self.mode is None and theta.size < FUSED_MIN_SIZE):
             return False
@@ -214,6 +232,30 @@ def adam(
 
     with :math:`v` replaced by :math:`v_{\max} \leftarrow \max(v_{\max}, v)` for AMSGrad and
     :math:`\theta \leftarrow \theta(1-\eta\lambda)` first for decoupled weight decay (AdamW).
+
+    Parameters
+    ----------
+    mode : bool or None
+        The optimizer's ``fused`` argument: ``None`` takes the fast path for arrays of at least
+        :data:`FUSED_MIN_SIZE` elements, ``True`` for every NumPy/CuPy array, ``False`` never (then this
+        returns ``None``); anything else raises :class:`TypeError`.
+    betas : (float, float)
+        :math:`\beta_1, \beta_2 \in [0, 1)`, the decay rates of :math:`m` and :math:`v`.
+    eps : float
+        :math:`\epsilon \ge 0`, added to :math:`\sqrt{\hat v}`.
+    weight_decay : float
+        :math:`\lambda \ge 0`: L2 (:math:`g \leftarrow g + \lambda\theta`), or decoupled with ``decoupled``.
+    amsgrad : bool
+        Normalise by :math:`\sqrt{v_{\max}}` (a third buffer, ``v_max``).
+    maximize : bool
+        Ascend: the rule sees :math:`-g`.
+    decoupled : bool
+        Apply ``weight_decay`` as :math:`\theta \leftarrow \theta(1-\eta\lambda)` (AdamW) instead of as L2.
+
+    Returns
+    -------
+    FusedRule or None
+        The fast path, with slots ``("m", "v")`` (and ``"v_max"``).
     """
     if not _check_mode(mode):
         return None
@@ -224,6 +266,14 @@ def adam(
     def constants(t: int, lr: float) -> tuple[float, ...]:
         decay = 1 - lr * weight_decay
         return (weight_decay, decay, beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1**t, 1 - beta2**t, lr, eps)
+
+    chunk = _adam_chunk(l2=l2, decoupled=decoupled, amsgrad=amsgrad, maximize=maximize)
+    body = _adam_body(l2=l2, decoupled=decoupled, amsgrad=amsgrad, maximize=maximize)
+    return FusedRule("adam", mode, slots, constants, chunk, body)
+
+
+def _adam_chunk(*, l2: bool, decoupled: bool, amsgrad: bool, maximize: bool) -> Callable[..., None]:
+    """The NumPy chunk of :func:`adam`: the readable rule's operations, each a ufunc with ``out=``."""
 
     def chunk(c, theta, g, s, theta_out, s_out, tmp):
         wd, decay, b1, one_b1, b2, one_b2, c1, c2, lr, eps_ = c
@@ -249,6 +299,12 @@ def adam(
         np.divide(b, a, out=b)
         np.subtract(theta, b, out=theta_out)  # θ ← θ − b
 
+    return chunk
+
+
+def _adam_body(*, l2: bool, decoupled: bool, amsgrad: bool, maximize: bool) -> Callable[[Any], Callable[..., Any]]:
+    """The elementwise update of :func:`adam`, written with operators for ``cupy.fuse``."""
+
     def body(xp):
         def adam_step(theta, g, m, v, *rest):
             v_max, rest = (rest[0], rest[1:]) if amsgrad else (None, rest)
@@ -266,7 +322,7 @@ def adam(
 
         return adam_step
 
-    return FusedRule("adam", mode, slots, constants, chunk, body)
+    return body
 
 
 def sgd(
@@ -279,6 +335,26 @@ def sgd(
         \theta \leftarrow \theta - \eta\, b \quad\text{or}\quad \theta - \eta\,(g + \mu b)\ \text{(Nesterov)}
 
     and :math:`\theta \leftarrow \theta - \eta g` without momentum.
+
+    Parameters
+    ----------
+    mode
+        As for :func:`adam`.
+    momentum : float
+        :math:`\mu \in [0, 1)`; 0 keeps no buffer.
+    dampening : float
+        :math:`d \in [0, 1]`, not applied at the first step (there :math:`b = g`).
+    weight_decay : float
+        L2 coefficient :math:`\lambda \ge 0`: :math:`g \leftarrow g + \lambda\theta`.
+    nesterov : bool
+        Step along :math:`g + \mu b` instead of :math:`b`.
+    maximize : bool
+        Ascend: the rule sees :math:`-g`, as in :func:`adam`.
+
+    Returns
+    -------
+    FusedRule or None
+        The fast path, with slot ``("b",)`` when ``momentum != 0``, else none.
     """
     if not _check_mode(mode):
         return None
@@ -289,6 +365,14 @@ def sgd(
         # the first buffer is the gradient itself: b = 0·b + 1·g
         mu_b, one_d = (0.0, 1.0) if t == 1 else (momentum, 1 - dampening)
         return (weight_decay, mu_b, one_d, momentum, lr)
+
+    chunk = _sgd_chunk(momentum=momentum, dampening=dampening, nesterov=nesterov, maximize=maximize, l2=l2)
+    body = _sgd_body(momentum=momentum, nesterov=nesterov, maximize=maximize, l2=l2)
+    return FusedRule("sgd", mode, slots, constants, chunk, body)
+
+
+def _sgd_chunk(*, momentum: float, dampening: float, nesterov: bool, maximize: bool, l2: bool) -> Callable[..., None]:
+    """The NumPy chunk of :func:`sgd`: the readable rule's operations, each a ufunc with ``out=``."""
 
     def chunk(c, theta, g, s, theta_out, s_out, tmp):
         wd, mu_b, one_d, mu, lr = c
@@ -307,6 +391,12 @@ def sgd(
         np.multiply(direction, lr, out=a)
         np.subtract(theta, a, out=theta_out)  # θ ← θ − η direction
 
+    return chunk
+
+
+def _sgd_body(*, momentum: float, nesterov: bool, maximize: bool, l2: bool) -> Callable[[Any], Callable[..., Any]]:
+    """The elementwise update of :func:`sgd`, written with operators for ``cupy.fuse``."""
+
     def body(xp):
         def sgd_step(theta, g, *rest):
             b, rest = (rest[0], rest[1:]) if momentum != 0 else (None, rest)
@@ -321,7 +411,7 @@ def sgd(
 
         return sgd_step
 
-    return FusedRule("sgd", mode, slots, constants, chunk, body)
+    return body
 
 
 def rmsprop(
@@ -341,6 +431,28 @@ def rmsprop(
         \bar g \leftarrow \alpha \bar g + (1-\alpha)\, g \ \text{(centered)} \\
         s &= g / \left(\sqrt{v - \bar g^2} + \epsilon\right), \qquad
         b \leftarrow \mu b + s \ \text{(momentum)}, \qquad \theta \leftarrow \theta - \eta\, s \text{ (or } b)
+
+    Parameters
+    ----------
+    mode
+        As for :func:`adam`.
+    alpha : float
+        :math:`\alpha \in [0, 1)`, the decay rate of the averages.
+    eps : float
+        :math:`\epsilon \ge 0`, added to the root.
+    weight_decay : float
+        L2 coefficient :math:`\lambda \ge 0`: :math:`g \leftarrow g + \lambda\theta`.
+    momentum : float
+        :math:`\mu \in [0, 1)`; 0 keeps no buffer ``b``.
+    centered : bool
+        Normalise by the estimated variance :math:`v - \bar g^2` (a buffer ``g_avg``) instead of :math:`v`.
+    maximize : bool
+        Ascend: the rule sees :math:`-g`, as in :func:`adam`.
+
+    Returns
+    -------
+    FusedRule or None
+        The fast path, with slots ``("v",)``, then ``"g_avg"`` (centered) and ``"b"`` (momentum).
     """
     if not _check_mode(mode):
         return None
@@ -349,6 +461,14 @@ def rmsprop(
 
     def constants(t: int, lr: float) -> tuple[float, ...]:
         return (weight_decay, alpha, 1 - alpha, eps, momentum, lr)
+
+    chunk = _rmsprop_chunk(centered=centered, momentum=momentum, maximize=maximize, l2=l2)
+    body = _rmsprop_body(centered=centered, momentum=momentum, maximize=maximize, l2=l2)
+    return FusedRule("rmsprop", mode, slots, constants, chunk, body)
+
+
+def _rmsprop_chunk(*, centered: bool, momentum: float, maximize: bool, l2: bool) -> Callable[..., None]:
+    """The NumPy chunk of :func:`rmsprop`: the readable rule's operations, each a ufunc with ``out=``."""
 
     def chunk(c, theta, g, s, theta_out, s_out, tmp):
         wd, al, one_al, eps_, mu, lr = c
@@ -376,6 +496,12 @@ def rmsprop(
         np.multiply(step, lr, out=b)
         np.subtract(theta, b, out=theta_out)  # θ ← θ − η step
 
+    return chunk
+
+
+def _rmsprop_body(*, centered: bool, momentum: float, maximize: bool, l2: bool) -> Callable[[Any], Callable[..., Any]]:
+    """The elementwise update of :func:`rmsprop`, written with operators for ``cupy.fuse``."""
+
     def body(xp):
         def rmsprop_step(theta, g, v, *rest):
             g_avg, rest = (rest[0], rest[1:]) if centered else (None, rest)
@@ -398,7 +524,7 @@ def rmsprop(
 
         return rmsprop_step
 
-    return FusedRule("rmsprop", mode, slots, constants, chunk, body)
+    return body
 
 
 def _check_mode(mode: Any) -> bool:

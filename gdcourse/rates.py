@@ -230,9 +230,7 @@ def nesterov_params(L: float, mu: float) -> tuple[float, float]:
     return 1 / L, (root - 1) / (root + 1)
 
 
-def linear_rate(
-    run: Any, theta_star: Any, *, burn_in: int = 0, window: int | None = None, floor: float = 0.0
-) -> float:
+def linear_rate(run: Any, theta_star: Any, *, burn_in: int = 0, window: int | None = None, floor: float = 0.0) -> float:
     r"""Measured linear rate: the geometric mean contraction of :math:`\lVert\theta_t - \theta^*\rVert`.
 
     .. math::

@@ -33,6 +33,7 @@ __all__ = [
     "get",
     "inverse_time",
     "multistep",
+    "one_cycle",
     "polynomial",
     "reduce_on_plateau",
     "step_decay",
@@ -271,6 +272,93 @@ def warmup(schedule: Callable[[int], float] | float, warmup_steps: int, start_fa
     return Schedule("warmup", formula, schedule=after, warmup_steps=W, start_factor=f)
 
 
+def one_cycle(
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> Schedule:
+    r"""The 1cycle policy: a cosine rise to ``max_lr``, then a cosine fall far below the start (``OneCycleLR``).
+
+    With :math:`T` = ``total_steps``, :math:`p` = ``pct_start``, the rates
+    :math:`\eta_{\text{start}} = \eta_{\max}/d` and :math:`\eta_{\text{end}} = \eta_{\text{start}}/d_f`, and the
+    end of the rise :math:`W = pT - 1`:
+
+    .. math::
+        \eta_t = \begin{cases}
+            \eta_{\max} + \tfrac12 (\eta_{\text{start}} - \eta_{\max}) \left(1 + \cos\dfrac{\pi t}{W}\right)
+                & t \le W \\
+            \eta_{\text{end}} + \tfrac12 (\eta_{\max} - \eta_{\text{end}})
+                \left(1 + \cos\dfrac{\pi (t - W)}{T - 1 - W}\right) & W < t \le T - 1
+        \end{cases}
+
+    so (for :math:`pT > 1`) :math:`\eta_0 = \eta_{\max}/d`, the peak :math:`\eta_{\max}` is reached at
+    step :math:`W` when :math:`W` is an integer, and (for :math:`p < 1`) the last update,
+    :math:`t = T-1`, uses :math:`\eta_{\text{end}}`.  (With :math:`pT < 1` there is no rise: the fall
+    starts before step 0.)  This is
+    ``torch.optim.lr_scheduler.OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy="cos",
+    div_factor, final_div_factor, three_phase=False, cycle_momentum=False)`` stepped once per
+    update.  The schedule covers exactly :math:`T` updates: a step :math:`t \ge T` raises
+    ``ValueError`` (torch raises one step later).  The short warm-up lets a large :math:`\eta_{\max}`
+    be used without diverging at the start; the long fall ends with small, precise steps.
+
+    Parameters
+    ----------
+    max_lr : float
+        The peak rate :math:`\eta_{\max} > 0`.
+    total_steps : int
+        :math:`T \ge 1`, the number of updates of the run.
+    pct_start : float, default 0.3
+        :math:`p \in [0, 1]`, the fraction of the steps spent rising (:math:`pT = 1` is refused: the
+        rise would end at step 0, where the formula is :math:`0/0`).
+    div_factor : float, default 25.0
+        :math:`d > 0`: the first rate is :math:`\eta_{\max}/d`.
+    final_div_factor : float, default 1e4
+        :math:`d_f > 0`: the last rate is :math:`\eta_{\max}/(d\,d_f)`.
+
+    References
+    ----------
+    Smith, L. N., & Topin, N. (2019). Super-convergence: Very fast training of neural networks using large
+    learning rates. Proc. SPIE 11006.
+    """
+    max_lr = _checks.positive("max_lr", max_lr)
+    T = _int_at_least("total_steps", total_steps, 1)
+    p = _checks.finite("pct_start", pct_start)
+    if not 0 <= p <= 1:
+        raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
+    d = _checks.positive("div_factor", div_factor)
+    d_f = _checks.positive("final_div_factor", final_div_factor)
+    W = float(p * T) - 1  # the end of the rise, as torch computes it (may be fractional or negative)
+    if W == 0:
+        raise ValueError(
+            f"pct_start * total_steps = {p * T:g} puts the whole rise at step 0, where the formula is 0/0 (torch's "
+            "OneCycleLR fails there too); choose pct_start so that pct_start * total_steps is not 1"
+        )
+    start = max_lr / d
+    end = start / d_f
+
+    def anneal(high: float, low: float, fraction: float) -> float:  # from high at 0 to low at 1
+        return low + (high - low) * (1 + math.cos(math.pi * fraction)) / 2
+
+    def formula(t: int) -> float:
+        if t >= T:
+            raise ValueError(f"one_cycle covers total_steps={T} updates (steps 0 to {T - 1}), got step {t}")
+        if t <= W:
+            return anneal(start, max_lr, t / W)
+        return anneal(max_lr, end, (t - W) / (T - 1 - W))
+
+    return Schedule(
+        "one_cycle",
+        formula,
+        max_lr=max_lr,
+        total_steps=T,
+        pct_start=p,
+        div_factor=d,
+        final_div_factor=d_f,
+    )
+
+
 class ReduceOnPlateau:
     r"""Divide the rate by ``1/factor`` when the loss has stopped improving (``ReduceLROnPlateau``).
 
@@ -408,7 +496,20 @@ class ReduceOnPlateau:
 
 
 def reduce_on_plateau(lr0: float, **options: Any) -> ReduceOnPlateau:
-    """Make a :class:`ReduceOnPlateau` schedule (same arguments)."""
+    r"""Make a :class:`ReduceOnPlateau` schedule (same arguments).
+
+    Parameters
+    ----------
+    lr0 : float
+        Initial rate :math:`\eta_0 > 0`.
+    **options
+        The keyword arguments of :class:`ReduceOnPlateau` (``mode``, ``factor``, ``patience``,
+        ``threshold``, ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``).
+
+    Returns
+    -------
+    ReduceOnPlateau
+    """
     return ReduceOnPlateau(lr0, **options)
 
 
@@ -423,13 +524,33 @@ SCHEDULES: dict[str, Callable[..., Any]] = {
         polynomial,
         cosine,
         warmup,
+        one_cycle,
         reduce_on_plateau,
     )
 }
 
 
 def get(name: str, *args: Any, **kwargs: Any) -> Schedule | ReduceOnPlateau:
-    """Make a schedule by name, e.g. ``get("cosine", 0.1, T_max=100)``; unknown names list the known ones."""
+    """Make a schedule by name, e.g. ``get("cosine", 0.1, T_max=100)``; unknown names list the known ones.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`SCHEDULES`: the name of a function of this module, e.g. ``"one_cycle"``.
+    *args
+        Positional arguments of that function.
+    **kwargs
+        Keyword arguments of that function.
+
+    Returns
+    -------
+    Schedule or ReduceOnPlateau
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    """
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; known schedules: {', '.join(SCHEDULES)}")
     return SCHEDULES[name](*args, **kwargs)

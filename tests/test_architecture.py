@@ -169,9 +169,26 @@ def _requirement_name(spec: str) -> str:
     return re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower().replace("_", "-")
 
 
+def import_names_to_distributions() -> dict[str, set[str]]:
+    """``{top-level import name: {distribution names}}`` read from each installed distribution's file list.
+
+    ``importlib.metadata.packages_distributions`` does this from Python 3.11 on; Python 3.10's reads only the
+    ``top_level.txt`` that many wheels no longer ship (scikit-learn's), so the files are read here directly.
+    """
+    found: dict[str, set[str]] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"].lower().replace("_", "-")
+        for file in dist.files or ():
+            top = file.parts[0]
+            if top.endswith((".dist-info", ".egg-info", ".data")) or top == "..":
+                continue
+            found.setdefault(top.removesuffix(".py"), set()).add(name)
+    return found
+
+
 def test_every_third_party_import_at_module_level_is_declared():
     declared = {_requirement_name(s) for s in PYPROJECT["project"]["dependencies"]}
-    distributions = importlib.metadata.packages_distributions()
+    distributions = import_names_to_distributions()
     missing = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -184,7 +201,7 @@ def test_every_third_party_import_at_module_level_is_declared():
                 top = name.split(".")[0]
                 if top in sys.stdlib_module_names or top == "gdcourse" or top in OPTIONAL:
                     continue
-                dists = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+                dists = distributions.get(top, {top})
                 if not dists & declared:
                     missing.add(f"{top} ({path.relative_to(ROOT)})")
     assert not missing, f"imported but not declared in pyproject.toml's dependencies: {sorted(missing)}"
@@ -212,3 +229,21 @@ def test_argument_checks_live_in_one_module():
             if isinstance(node, ast.FunctionDef) and node.name in PRIVATE_COPIES:
                 copies.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not copies, f"use gdcourse._checks instead of a private copy: {copies}"
+
+
+def test_the_supported_pythons_agree_everywhere():
+    """The classifiers' oldest and newest Python are what CI runs (Makefile) and what the tools target."""
+    listed = [
+        tuple(int(part) for part in c.rsplit(" ", 1)[1].split("."))
+        for c in PYPROJECT["project"]["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
+    oldest, newest = min(listed), max(listed)
+    assert listed == sorted(listed) and len(listed) == newest[1] - oldest[1] + 1, "list every minor version once"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    ci_pythons = re.search(r"^SUPPORTED_PYTHONS \?= (.+)$", makefile, flags=re.M).group(1).split()
+    assert ci_pythons == [f"{oldest[0]}.{oldest[1]}", f"{newest[0]}.{newest[1]}"]
+    assert PYPROJECT["project"]["requires-python"] == f">={oldest[0]}.{oldest[1]}"
+    assert PYPROJECT["tool"]["mypy"]["python_version"] == f"{oldest[0]}.{oldest[1]}"
+    assert PYPROJECT["tool"]["ruff"]["target-version"] == f"py{oldest[0]}{oldest[1]}"
+    assert "make test-pythons" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

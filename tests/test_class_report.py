@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,7 @@ def _render_in_chromium(page_html: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_grade_writes_the_report_and_the_gradebook_and_only_regrades_one_file(tmp_path):
+def test_grade_writes_the_report_and_the_gradebook_and_only_regrades_one_file(tmp_path, monkeypatch):
     subs = tmp_path / "subs"
     write_submissions(
         subs,
@@ -187,8 +188,13 @@ def test_grade_writes_the_report_and_the_gradebook_and_only_regrades_one_file(tm
         assert {r["student"]: r["Notebook 01"] for r in csv.DictReader(f)}["ben"] == "4"
 
     write_submissions(subs, {"new": _correct_with()})  # a file the journal has never seen
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the refused run's sandbox keeps its folders
     with pytest.raises(GradingError, match="no result for new.ipynb"):
         grade(subs, out, only="ben.ipynb", **options)
+    assert list(temp.iterdir()) == []  # the refusal stopped the sandbox: nothing left behind
+    monkeypatch.undo()
     with pytest.raises(GradingError, match="no such file"):
         grade(subs, out, only="nobody.ipynb", **options)
     with pytest.raises(GradingError, match="--gradebook needs --roster"):

@@ -156,6 +156,7 @@ def test_the_rules(losses, params_finite, cause, evidence):
     assert verdict.message.startswith(f"diverged at step {len(losses) - 1}")
     if cause == "learning_rate":
         assert "smaller learning rate" in verdict.message and "η < 2/L" in verdict.message
+        assert "η < 2(1+β)/L with momentum β" in verdict.message  # heavy ball's limit (notebook 06)
     else:
         assert "numerical problem, not" in verdict.message and "smaller learning rate" not in verdict.message
 

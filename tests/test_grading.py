@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -566,7 +567,8 @@ def test_ipython_syntax_and_find_checks():
     import ast
 
     text = ast.unparse(rewritten)
-    assert "__gdcourse_capture__('01.a', '3:1:0', lambda: f)" in text and "hint" not in text and "x.check(1)" in text
+    capture = re.search(r"__gdcourse_capture__\('01\.a', '3:1:0', lambda ?: f\)", text)  # 3.10 writes "lambda :"
+    assert capture and "hint" not in text and "x.check(1)" in text
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import sklearn.linear_model as sk
 from scipy.optimize import minimize
 from sklearn.datasets import load_wine
@@ -31,6 +32,7 @@ from gdcourse.models import (
     SubgradientSchedule,
 )
 
+SKLEARN_VERSION = tuple(int(part) for part in sklearn.__version__.split(".")[:2])
 REL = 1e-4  # the acceptance tolerance: relative error of the coefficients
 
 
@@ -172,7 +174,9 @@ def test_l1_logistic_regression_matches_saga_with_the_same_zeros():
     y = (X @ [2.0, 0.0, -1.0, 0.0, 0.0, 0.5] + rng.logistic(size=300) > 0).astype(int)
     n, alpha = len(y), 0.02
     model = tight(LogisticRegression, penalty="l1", alpha=alpha).fit(X, y)
-    ref = sk.LogisticRegression(C=1 / (n * alpha), l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000).fit(X, y)
+    # scikit-learn 1.8 replaced penalty="l1" by l1_ratio=1 (before, l1_ratio was read only with penalty="elasticnet")
+    l1 = {"l1_ratio": 1.0} if SKLEARN_VERSION >= (1, 8) else {"penalty": "l1"}
+    ref = sk.LogisticRegression(C=1 / (n * alpha), solver="saga", tol=1e-12, max_iter=100_000, **l1).fit(X, y)
     assert rel_err(coefs(model), np.r_[ref.coef_.ravel(), ref.intercept_]) < REL
     assert 0 < (model.coef_ == 0).sum() < X.shape[1]
     np.testing.assert_array_equal(model.coef_ == 0, np.abs(ref.coef_) < 1e-10)
@@ -258,7 +262,7 @@ def test_hinge_svm_reaches_the_linear_svc_objective():
 # The pandas checks run because the `test` extra installs pandas.
 # A budget of 300 epochs keeps the checks fast; their datasets are not standardised, so the fits are
 # not converged (ConvergenceWarning, silenced) but accurate enough for every check.
-NOT_APPLICABLE = {"check_array_api_input"}
+NOT_APPLICABLE = {"check_array_api_input"}  # (scikit-learn before 1.8 runs no such check: nothing is skipped)
 ESTIMATORS = [
     LinearRegression(max_epochs=300),
     LogisticRegression(max_epochs=300),
@@ -276,7 +280,7 @@ def test_sklearn_estimator_checks(estimator):
     failed = [(r["check_name"], repr(r["exception"])) for r in results if r["status"] == "failed"]
     skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
     assert not failed
-    assert skipped == NOT_APPLICABLE, f"checks not run: {sorted(skipped)}"
+    assert skipped <= NOT_APPLICABLE, f"checks not run: {sorted(skipped - NOT_APPLICABLE)}"
     assert len(results) > 40
 
 

@@ -112,6 +112,7 @@ def test_student_notebook_leaks_no_solution_and_no_output(path):
 STRICT_BACKEND = "array_api_strict:device1"
 
 
+@pytest.mark.stored_outputs
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
 def test_notebook_runs_unchanged_on_a_non_host_device(path, tmp_path):
     """The course really swaps backends: strict nbval passes with new arrays on array_api_strict's ``device1``.

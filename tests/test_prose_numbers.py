@@ -39,11 +39,16 @@ NOT_PRINTED: dict[str, dict[str, str]] = {
         "0.0003": "read off the EI curves of the figure, as the text says",
         "0.5": "set: the range of β* the text describes, from the surface's definition",
     },
+    "11": {
+        "26.7": "benchmarks/nb11_batch_throughput.py (said so): examples per second at B = 32 over B = 1, one thread",
+        "2.26": "benchmarks/nb11_batch_throughput.py (said so): examples per second at B = 256 over B = 32",
+        "0.86": "benchmarks/nb11_batch_throughput.py (said so): examples per second at B = 1024 over B = 256",
+    },
     "12": {
-        "0.011": "measured once outside the notebook (said so): validation loss at 50 epochs; and 1/91 of accuracy",
-        "0.005": "measured once outside the notebook (said so): validation loss at 100 epochs",
-        "0.017": "measured once outside the notebook (said so): the LSTM at 60 epochs",
-        "0.986": "measured once outside the notebook (said so): the CNN at 50 epochs",
+        "0.011": "benchmarks/nb12_long_runs.py (said so): the MLP's validation loss at 50 epochs; and 1/91 of accuracy",
+        "0.005": "benchmarks/nb12_long_runs.py (said so): the MLP's validation loss at 100 epochs",
+        "0.017": "benchmarks/nb12_long_runs.py (said so): the LSTM's validation MSE after 60 epochs",
+        "0.986": "benchmarks/nb12_long_runs.py (said so): the CNN's validation accuracy at 50 epochs",
         "0.95": "set: the target accuracy of exercise 12.train_to_target",
     },
 }

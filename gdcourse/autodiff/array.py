@@ -51,6 +51,16 @@ def unbroadcast(xp: Any, g: Array, shape: tuple[int, ...]) -> Array:
 
     Leading axes that broadcasting added are summed away; axes where ``shape`` has 1 and ``g`` has
     more are summed with ``keepdims``.  The result has ``shape``.
+
+    Parameters
+    ----------
+    xp : namespace
+        The array-API namespace of ``g``.
+    g : array
+        A gradient of the broadcast result's shape, e.g. ``(N, 3)`` for ``a + b`` with ``a`` of shape ``(N, 3)``.
+    shape : tuple of int
+        The shape of the parent before broadcasting, e.g. ``(3,)`` for ``b``; ``g`` itself is returned when the
+        shapes are already equal.
     """
     if tuple(g.shape) == tuple(shape):
         return g
@@ -117,6 +127,19 @@ class Tensor:
         returns one gradient per parent (or ``None`` where none is needed), of the parent's shape
         or broadcastable to it.  The result is recorded in the graph only if a parent requires a
         gradient.
+
+        Parameters
+        ----------
+        data : array
+            The forward result :math:`y`, computed by the caller (of the parents' library and device).
+        parents : sequence of Tensor
+            The inputs :math:`x_1, x_2, \dots` of the operation, at least one; the new tensor takes the first
+            one's namespace.
+        backward : callable
+            The rule ``g -> (x̄_1, x̄_2, ...)``, one entry per parent, kept only if a parent needs a gradient.
+        op : str
+            A short name of the operation (``"matmul"``, ``"softmax_ce"``), shown in :attr:`op` when the graph
+            is inspected.
         """
         out = cls.__new__(cls)
         out.data = data
@@ -351,7 +374,15 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes by default)."""
+        """Sum over ``axis`` (all axes by default).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None
+            The axes summed over (negative axes count from the end); ``None`` sums every entry to a 0-d tensor.
+        keepdims : bool
+            Keep the summed axes with length 1, so the result broadcasts against ``self``.
+        """
         xp, shape = self.xp, self.shape
         kept = _kept_shape(shape, axis)
         # ∂(Σ x)/∂xᵢ = 1: the gradient is copied back to every summed entry
@@ -363,7 +394,16 @@ class Tensor:
         )
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (all axes by default)."""
+        r"""Mean over ``axis`` (all axes by default).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None
+            The axes averaged over; ``None`` averages all :math:`n` entries and each gets the gradient
+            :math:`\bar y / n`.
+        keepdims : bool
+            Keep the averaged axes with length 1 (as ``xp.mean``).
+        """
         xp, shape = self.xp, self.shape
         kept = _kept_shape(shape, axis)
         n = math.prod(shape) // max(math.prod(kept), 1)
@@ -376,7 +416,15 @@ class Tensor:
         )
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Maximum over one ``axis`` (or all); the gradient goes to the first maximal entry (as ``torch.max``)."""
+        """Maximum over one ``axis`` (or all); the gradient goes to the first maximal entry (as ``torch.max``).
+
+        Parameters
+        ----------
+        axis : int or None
+            The one axis reduced (negative counts from the end); ``None`` takes the maximum of every entry.
+        keepdims : bool
+            Keep the reduced axis with length 1.
+        """
         xp, x, shape = self.xp, self.data, self.shape
         flat = axis is None
         work = xp.reshape(x, (-1,)) if flat else x
@@ -443,7 +491,17 @@ class Tensor:
         return Tensor.from_op(x[key], (self,), backward, "getitem")
 
     def take(self, indices: Any, axis: int = 0) -> Tensor:
-        """Entries at integer ``indices`` (1-D, repeats allowed) along ``axis``, as ``xp.take``."""
+        """Entries at integer ``indices`` (1-D, repeats allowed) along ``axis``, as ``xp.take``.
+
+        Parameters
+        ----------
+        indices : array, Tensor or sequence of int
+            The positions picked, a 1-D integer array (host data is moved to the tensor's device); a repeated
+            index gets the sum of its gradients.  Other shapes raise :class:`ValueError`, non-integer dtypes
+            :class:`TypeError`.
+        axis : int
+            The axis they index, 0 (the rows: a minibatch) by default.
+        """
         xp, x = self.xp, self.data
         idx = _index_array(xp, indices, x)
         if idx.ndim != 1:
@@ -463,6 +521,14 @@ class Tensor:
         """Pick ``x[..., indices[..., k], ...]`` along ``axis`` per row, as ``xp.take_along_axis``.
 
         ``x.take_along_axis(labels[:, None], axis=1)`` picks each example's logit of its label.
+
+        Parameters
+        ----------
+        indices : array, Tensor or sequence
+            Integer positions along ``axis``, with as many dimensions as ``self`` and its lengths on the other
+            axes (``labels[:, None]`` for logits of shape ``(n, K)``); a non-integer dtype raises :class:`TypeError`.
+        axis : int
+            The axis picked from, the last (the classes) by default.
         """
         xp, x = self.xp, self.data
         idx = _index_array(xp, indices, x)
@@ -497,6 +563,20 @@ class Tensor:
         channels and positions), so it needs no ``as_strided``; the backward rule (col2im) adds
         each slice's gradient back into its window, so overlapping patches add up.  ``pad_value``
         fills the border (``-inf`` for max pooling).
+
+        Parameters
+        ----------
+        kernel_size : int or (int, int)
+            :math:`(k_h, k_w)`, each at least 1; one int is used for both.
+        stride : int or (int, int)
+            :math:`s`, the step between patches, at least 1.
+        padding : int or (int, int)
+            :math:`p`, the rows and columns of ``pad_value`` added on each side, at least 0.
+        pad_value : float
+            The value of the padding: 0 for a convolution, ``-inf`` for max pooling.
+
+        An input that is not 4-D, a kernel larger than the padded input, or a size that is not an int
+        or a pair of ints raises :class:`ValueError`.
         """
         xp, x = self.xp, self.data
         if x.ndim != 4:
@@ -626,7 +706,15 @@ def as_tensor(x: Any) -> Tensor:
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Stack tensors of one shape along a new ``axis``; the gradient is split back into the pieces."""
+    """Stack tensors of one shape along a new ``axis``; the gradient is split back into the pieces.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor or array
+        At least one (an empty sequence raises :class:`ValueError`), all of one shape; arrays become constants.
+    axis : int
+        The position of the new axis in the result, from ``-(ndim + 1)`` to ``ndim``.
+    """
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack needs at least one tensor")
@@ -641,7 +729,15 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 
 def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing ``axis``; the gradient is cut back into the pieces."""
+    """Join tensors along an existing ``axis``; the gradient is cut back into the pieces.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor or array
+        At least one (none raises :class:`ValueError`); their shapes agree except along ``axis``.
+    axis : int
+        The axis they are joined along (negative counts from the end).
+    """
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat needs at least one tensor")

@@ -120,6 +120,25 @@ def encode(obj: Any, _depth: int = 0, *, refs: bool = False) -> Any:
 
     With ``refs=True``, functions, classes and dataclass instances of ``gdcourse``
     modules and partials of them are encoded by name (see the module docstring).
+
+    Parameters
+    ----------
+    obj : object
+        The value to encode: data (see the module docstring), nested at most :data:`MAX_DEPTH` deep.
+    _depth : int
+        How deep ``obj`` lies in the value being encoded (0 at the top; used by the recursion).
+    refs : bool
+        Also encode ``gdcourse`` code by name (for exercise inputs); default: data only.
+
+    Returns
+    -------
+    object
+        JSON-compatible data.
+
+    Raises
+    ------
+    CodecError
+        For a value that is not data (nor, with ``refs``, a reference), or nested too deeply.
     """
     if _depth > MAX_DEPTH:
         raise CodecError("value is nested too deeply")
@@ -222,6 +241,25 @@ def decode(data: Any, _depth: int = 0, *, refs: bool = False) -> Any:
 
     References to ``gdcourse`` code are rebuilt only with ``refs=True`` (imports
     ``gdcourse`` modules); otherwise they are rejected like any unknown tag.
+
+    Parameters
+    ----------
+    data : object
+        JSON data as :func:`encode` makes it.
+    _depth : int
+        How deep ``data`` lies in the payload (0 at the top; used by the recursion).
+    refs : bool
+        Rebuild references to ``gdcourse`` code; default: reject them.
+
+    Returns
+    -------
+    object
+        The value (arrays come back as fresh, writable NumPy arrays).
+
+    Raises
+    ------
+    CodecError
+        For anything that is not encoded data: an unknown tag, a bad array header, too deep.
     """
     if _depth > MAX_DEPTH:
         raise CodecError("payload is nested too deeply")
@@ -260,12 +298,42 @@ def decode(data: Any, _depth: int = 0, *, refs: bool = False) -> Any:
 
 
 def dumps(obj: Any, *, refs: bool = False) -> str:
-    """Encode ``obj`` and serialise it to a JSON string."""
+    """Encode ``obj`` and serialise it to a JSON string.
+
+    Parameters
+    ----------
+    obj : object
+        The value (see :func:`encode`).
+    refs : bool
+        Also encode ``gdcourse`` code by name.
+
+    Returns
+    -------
+    str
+        Compact JSON, without NaN or infinity (those are tagged).
+    """
     return json.dumps(encode(obj, refs=refs), allow_nan=False, separators=(",", ":"))
 
 
 def loads(text: str | bytes, *, refs: bool = False) -> Any:
-    """Parse a JSON string made by :func:`dumps` and decode it."""
+    """Parse a JSON string made by :func:`dumps` and decode it.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The JSON payload.
+    refs : bool
+        Rebuild references to ``gdcourse`` code; default: reject them.
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    CodecError
+        When ``text`` is not JSON or not encoded data.
+    """
     try:
         return decode(json.loads(text), refs=refs)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError) as err:
@@ -306,6 +374,20 @@ def same_data(before: Any, after: Any, _depth: int = 0) -> bool:
     It lives here because the grading worker loads its own copy of this module before any
     learner code runs and compares each case's inputs, decoded afresh, with the ones the
     answer was given (the in-notebook check compares its deep copies the same way).
+
+    Parameters
+    ----------
+    before : object
+        The input as it was given (a fresh copy).
+    after : object
+        The same input once the answer has run.
+    _depth : int
+        How deep the pair lies in the values compared (0 at the top; used by the recursion).
+
+    Returns
+    -------
+    bool
+        False only when a change is certain.
     """
     if before is after or _depth > MAX_DEPTH:
         return True

@@ -239,6 +239,25 @@ def compare_values(
     matches where a ``bool`` is expected.  Complex numbers and arrays of Python objects are
     rejected with a message saying so (never converted, so no ``ComplexWarning``).  Entries
     that are NaN or infinite where a finite number was expected are counted as such.
+
+    Parameters
+    ----------
+    expected : object
+        The reference's value: a number, an array, a string, a boolean, ``None``, or a tuple or
+        list of those.
+    got : object
+        The answer's value.
+    rtol, atol : float
+        Relative and absolute tolerance of the test above.
+    check_dtype : bool
+        Arrays must also have the same dtype.
+    digits : int, optional
+        The number of significant digits an answer may be rounded to (``None``: no rounding allowed).
+
+    Returns
+    -------
+    str or None
+        ``None`` when they match, else what differs (``"2 of 3 entries differ..."``).
     """
     if isinstance(expected, tuple | list):
         if not isinstance(got, tuple | list):
@@ -349,6 +368,17 @@ def mutation_diagnosis(names: Sequence[str], kinds: Sequence[str] = ()) -> str:
 
     ``kinds`` says what each input is ("array", "list", ...); without ``names`` it is
     :data:`MUTATION_DIAGNOSIS`.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The names of the inputs the answer changed, in the order of its parameters.
+    kinds : sequence of str
+        What each of them is (``"array"``, ``"list"``...); default: arrays.
+
+    Returns
+    -------
+    str
     """
     if not names:
         return MUTATION_DIAGNOSIS
@@ -549,6 +579,20 @@ class Exercise:
         With ``seconds_per_case``, a case that runs longer is stopped and recorded as a ``TimeoutError``,
         and the later cases are not run (see :mod:`gdcourse.exercises.timelimit`; the in-notebook
         ``check`` uses it, the grader has its own limits).
+
+        Parameters
+        ----------
+        answer : object
+            The learner's function, or value for a value exercise.
+        cases : sequence of Case
+            The inputs to apply it to.
+        seconds_per_case : float, optional
+            Time limit of one case, in seconds (``None``: no limit).
+
+        Returns
+        -------
+        list of Outcome
+            One per case, in order: its value, or the error it raised.
         """
         results: list[Outcome] = []
         timed_out = False
@@ -664,6 +708,17 @@ class Exercise:
         failing case (a computed relation: "twice the expected value", "the transpose"...).
         Runs the reference (and mistakes) in this process: call it in the judge,
         never in the process that ran the learner's code.
+
+        Parameters
+        ----------
+        cases : sequence of Case
+            The cases the answer ran on.
+        got : sequence of Outcome
+            Its outcome on each case, in order (as :meth:`outcomes` gives them).
+
+        Returns
+        -------
+        Verdict
         """
         got = list(got)
         expected = self.outcomes(self.planted(self.reference), cases)
@@ -717,6 +772,18 @@ class Exercise:
         )
 
     def judge(self, answer: Any, seed: int | None = None) -> Verdict:
-        """Run ``answer`` on the cases for ``seed`` here and assess it (for self-checks and tests)."""
+        """Run ``answer`` on the cases for ``seed`` here and assess it (for self-checks and tests).
+
+        Parameters
+        ----------
+        answer : object
+            The learner's function, or value for a value exercise.
+        seed : int, optional
+            Seed of the cases (``None``: the public seed the notebook's check uses).
+
+        Returns
+        -------
+        Verdict
+        """
         cases = self.cases(seed)
         return self.assess(cases, self.outcomes(answer, cases))

@@ -105,6 +105,17 @@ def format_value(x: Any, limit: int = 240) -> str:
     """A short, deterministic one-line rendering of a value (4 significant digits).
 
     Arrays of every backend print like NumPy arrays; objects lose their memory address.
+
+    Parameters
+    ----------
+    x : object
+        The value to show (an object that cannot be shown becomes ``<type object>``).
+    limit : int
+        Longest text returned, in characters; a longer one is cut and ends with ``...``.
+
+    Returns
+    -------
+    str
     """
     try:
         text = _format(x)
@@ -160,6 +171,23 @@ def problem(
 
     ``diagnosis`` is set when ``message`` explains a wrong answer (an answer in the wrong form), not
     when the answer is missing ("not answered yet") or the checker failed.
+
+    Parameters
+    ----------
+    exercise_id : str
+        The exercise's id (``"02.mse_grad"``).
+    message : str
+        What went wrong, shown after ``✘ id:``.
+    max_points : float
+        The exercise's points (the answer gets none).
+    detail : str
+        The verdict's detail (default: ``message``).
+    diagnosis : str, optional
+        The diagnosis to record (see above).
+
+    Returns
+    -------
+    Feedback
     """
     verdict = Verdict(exercise_id, False, 0.0, max_points, detail=detail or message, diagnosis=diagnosis)
     return _feedback(verdict, textwrap.fill(f"✘ {exercise_id}: {message}", width=WIDTH, subsequent_indent="  "))
@@ -279,7 +307,25 @@ def _kind(x: Any) -> str:
 
 
 def render(exercise: Exercise, verdict: Verdict, cases: list[Case], outcomes: list[Outcome]) -> str:
-    """The feedback text for ``verdict``, an assessment of ``outcomes`` on the public ``cases``."""
+    """The feedback text for ``verdict``, an assessment of ``outcomes`` on the public ``cases``.
+
+    Parameters
+    ----------
+    exercise : Exercise
+        The exercise judged.
+    verdict : Verdict
+        Its verdict (:meth:`gdcourse.exercises.core.Exercise.assess`).
+    cases : list of Case
+        The public cases the answer ran on.
+    outcomes : list of Outcome
+        The answer's outcome on each case, in order.
+
+    Returns
+    -------
+    str
+        One line when it passed; otherwise the failing case's inputs, the expected and received
+        values and the diagnosis, wrapped at :data:`WIDTH` characters.
+    """
     eid = exercise.id
     if verdict.passed:
         if exercise.kind == "function":
@@ -442,6 +488,17 @@ def evaluate(exercise: Exercise, answer: Any) -> Feedback:
     :mod:`gdcourse.exercises.codec`, so the self-check and the grader give the same
     verdict (a ``Fraction`` is a float to both, a value the grader cannot receive fails
     in both).
+
+    Parameters
+    ----------
+    exercise : Exercise
+        The exercise to check.
+    answer : object
+        The learner's function, or value for a value exercise.
+
+    Returns
+    -------
+    Feedback
     """
     early = _precheck(exercise, answer)
     if early is not None:

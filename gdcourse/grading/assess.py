@@ -74,6 +74,24 @@ def make_plan(exercises: Sequence[Exercise], secret: str) -> Plan:
     The reference is applied to the cases *after* a round trip through the codec,
     its values make the return trip, and :meth:`Exercise.assess` must pass them:
     a case that does not survive encoding is found here, not in every submission.
+
+    Parameters
+    ----------
+    exercises : sequence of Exercise
+        The exercises of the run, in the CSV's column order.
+    secret : str
+        Where the hidden seeds come from: each exercise draws its cases from a seed hashed
+        from ``secret`` and its id, so the same secret gives the same cases.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    GradingError
+        When an exercise's cases cannot be sent to a worker, or its reference answer cannot
+        be graded or fails its own cases once sent.
     """
     cases, wire = {}, {}
     for exercise in exercises:
@@ -143,7 +161,27 @@ def _authored(exercise: Exercise, diagnosis: str | None) -> str | None:
 
 
 def judge(exercise: Exercise, cases: list[Case], message: dict[str, Any] | None, status: str) -> dict[str, Any]:
-    """The journal record of one exercise: its status, points and the safe and raw details."""
+    """The journal record of one exercise: its status, points and the safe and raw details.
+
+    Parameters
+    ----------
+    exercise : Exercise
+        The exercise judged.
+    cases : list of Case
+        Its hidden cases, in the order the worker ran them.
+    message : dict or None
+        The worker's ``result`` message for this exercise; ``None`` when there is none (the
+        record then says ``status`` and gives no point).
+    status : str
+        The status without a message (``"crashed"``, ``"timeout"``, ``"invalid"``, ``"error"``,
+        ``"absent"``); with a message it is replaced by the verdict's.
+
+    Returns
+    -------
+    dict
+        ``status``, ``points``, ``max_points``, ``case_index``, ``case_label``, the safe
+        ``detail`` and authored ``diagnosis`` shown to the learner, and ``raw`` for the journal.
+    """
     record: dict[str, Any] = {
         "status": status,
         "points": 0.0,

@@ -128,7 +128,23 @@ def summarize(
     unknown: Sequence[str] = (),
     duplicates: Sequence[str] = (),
 ) -> ClassSummary:
-    """The :class:`ClassSummary` of a run's rows; ``titles`` maps the exercise ids, in column order, to titles."""
+    """The :class:`ClassSummary` of a run's rows; ``titles`` maps the exercise ids, in column order, to titles.
+
+    Parameters
+    ----------
+    entries : sequence of mapping
+        The run's rows (:attr:`gdcourse.grading.runner.GradeReport.entries`); rows ``absent``,
+        ``invalid`` or ``duplicate`` are listed but not counted as graded.
+    titles : mapping of str to str
+        Exercise id to title, in the CSV's column order (the report's order).
+    missing, unknown, duplicates : sequence of str
+        Roster students without a submission, submissions of students not on the roster, and
+        students whose name two files give; listed as they are.
+
+    Returns
+    -------
+    ClassSummary
+    """
     graded = [e for e in entries if e.get("status") not in _NOT_GRADED]
     exercises = []
     for eid, title in titles.items():
@@ -191,9 +207,7 @@ def render_markdown(summary: ClassSummary) -> str:
         "|---|---:|---|",
     ]
     for ex in summary.exercises:
-        diagnoses = "<br>".join(
-            f"{_percent(n / ex.submissions)} — {_md_cell(text)}" for text, n in ex.top
-        ) or "–"
+        diagnoses = "<br>".join(f"{_percent(n / ex.submissions)} — {_md_cell(text)}" for text, n in ex.top) or "–"
         lines.append(f"| `{ex.id}` {_md_cell(ex.title)} | {_percent(ex.pass_rate)} ({ex.passed}/{ex.submissions}) "
                      f"| {diagnoses} |")  # fmt: skip
     lines += ["", "## Scores", "", "| score | students |", "|---|---:|"]
@@ -247,7 +261,20 @@ def _histogram_svg(summary: ClassSummary) -> str:
 
 
 def render_html(summary: ClassSummary, *, title: str = "Class report") -> str:
-    """The summary as one self-contained HTML page (no script, nothing fetched)."""
+    """The summary as one self-contained HTML page (no script, nothing fetched).
+
+    Parameters
+    ----------
+    summary : ClassSummary
+        What :func:`summarize` returned.
+    title : str
+        The page's title and heading (escaped).
+
+    Returns
+    -------
+    str
+        The page, ending with a newline.
+    """
     e = html.escape
     scores = [t for _, t in summary.totals]
     rows = []
@@ -261,8 +288,8 @@ def render_html(summary: ClassSummary, *, title: str = "Class report") -> str:
         rows.append(
             f'<tr><td class="id">{e(ex.id)}</td><td>{e(ex.title)}</td>'
             f'<td class="rate"><span class="bar{low}" style="width:{width / 2:.0f}px"></span>'
-            f"{_percent(rate)} <span class=\"muted\">({ex.passed}/{ex.submissions})</span></td>"
-            f'<td>{f"<ul class=diag>{diagnoses}</ul>" if diagnoses else "<span class=muted>–</span>"}</td></tr>'
+            f'{_percent(rate)} <span class="muted">({ex.passed}/{ex.submissions})</span></td>'
+            f"<td>{f'<ul class=diag>{diagnoses}</ul>' if diagnoses else '<span class=muted>–</span>'}</td></tr>"
         )
     roster = []
     for heading, names in (
@@ -278,7 +305,7 @@ def render_html(summary: ClassSummary, *, title: str = "Class report") -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{e(title)}</h1><p class=\"muted\">{len(scores)} graded submissions; mean score {mean} of "
+        f'<h1>{e(title)}</h1><p class="muted">{len(scores)} graded submissions; mean score {mean} of '
         f"{format_points(summary.max_points)}. Rows by status: {statuses}.</p>"
         "<h2>Exercises</h2><table><thead><tr><th>exercise</th><th>title</th><th>passed</th>"
         "<th>most frequent diagnoses (share of submissions)</th></tr></thead><tbody>"
@@ -301,6 +328,18 @@ def write_gradebook(
     ``roster`` is ``(student name, student id)`` per student, as :func:`gdcourse.grading.collect.read_roster_ids`
     reads it.  Every roster student gets a row (an empty cell without a graded submission); rows and
     columns already in the file are kept.  Written atomically.
+
+    Parameters
+    ----------
+    path : Path
+        The gradebook CSV, read when it exists and rewritten.
+    entries : sequence of mapping
+        The run's rows; a row's ``total`` fills its student's cell unless it is ``absent``,
+        ``invalid`` or ``duplicate``.  Names are matched to the roster without case.
+    roster : sequence of (str, str)
+        ``(student name, student id)`` per student; the id is the row's key.
+    assignment : str
+        The column's name (surrounding blanks removed).
 
     Raises
     ------

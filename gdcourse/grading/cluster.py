@@ -62,7 +62,24 @@ def _sandbox(config: SandboxConfig) -> Sandbox:
 
 
 def grade_task(sub: Submission, plan: Plan, config: SandboxConfig, settings: Settings) -> dict[str, Any]:
-    """The Dask task of one submission: grade it on this worker as a local run would; the journal entry."""
+    """The Dask task of one submission: grade it on this worker as a local run would; the journal entry.
+
+    Parameters
+    ----------
+    sub : Submission
+        The submission, already read and parsed by the grader's process.
+    plan : Plan
+        The run's exercises and hidden cases.
+    config : SandboxConfig
+        The sandbox to grade in (built once per Dask worker process).
+    settings : Settings
+        The submission's time and size limits.
+
+    Returns
+    -------
+    dict
+        Its journal entry (a failure of the grader is recorded there, never raised).
+    """
     from gdcourse.grading.runner import _grade_safely
 
     return _grade_safely(sub, plan, _sandbox(config), settings)
@@ -105,7 +122,32 @@ def _client(scheduler: str) -> tuple[Any, Any]:
 def grade_on_cluster(
     scheduler: str, subs: Sequence[Submission], plan: Plan, config: SandboxConfig, settings: Settings
 ) -> Iterator[dict[str, Any]]:
-    """Grade ``subs`` on the cluster; yield each journal entry as its task finishes (in that order)."""
+    """Grade ``subs`` on the cluster; yield each journal entry as its task finishes (in that order).
+
+    Parameters
+    ----------
+    scheduler : str
+        A scheduler address (``"tcp://host:8786"``) or ``"local:N"`` for a ``LocalCluster`` of ``N``
+        single-threaded worker processes (see :func:`check_scheduler`).
+    subs : sequence of Submission
+        The submissions to grade, one Dask task each.
+    plan : Plan
+        The run's exercises and hidden cases.
+    config : SandboxConfig
+        The sandbox each Dask worker grades in.
+    settings : Settings
+        Each submission's time and size limits.
+
+    Yields
+    ------
+    dict
+        One journal entry per submission, as its task finishes.
+
+    Raises
+    ------
+    GradingError
+        When the scheduler cannot be reached.
+    """
     from distributed import as_completed
 
     client, cluster = _client(scheduler)

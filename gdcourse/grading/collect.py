@@ -185,6 +185,13 @@ def read_submission(sub: Submission, max_bytes: int) -> bytes | None:
     The file is opened without following links and without blocking, and must
     still be a regular file once open; a file larger than ``max_bytes`` is hashed
     but not kept.
+
+    Parameters
+    ----------
+    sub : Submission
+        The entry to read; its ``sha256`` and ``problem`` are set here.
+    max_bytes : int
+        Largest file kept, in bytes.
     """
     if sub.problem is not None:
         return None

@@ -505,6 +505,21 @@ class Shell:
     def run_line_magic(self, magic_name: str, line: str, _stack_depth: int = 1) -> Any:
         """Run ``%magic_name line``, as ``get_ipython().run_line_magic`` does.
 
+        Parameters
+        ----------
+        magic_name : str
+            The magic without its ``%`` (``"time"``, ``"timeit"``, ``"cd"``...).
+        line : str
+            The rest of the line, ``{name}`` and ``$name`` expanded from the caller's variables.
+        _stack_depth : int
+            How many frames up the caller is, whose local variables the magic sees (1: the caller
+            of this method), as in IPython.
+
+        Returns
+        -------
+        object
+            What the magic returns (``None`` for most).
+
         Raises
         ------
         UsageError
@@ -638,6 +653,20 @@ class Shell:
     def run_cell_magic(self, magic_name: str, line: str, cell: str) -> Any:
         """Run a ``%%magic_name line`` cell whose body is ``cell``, as ``get_ipython().run_cell_magic`` does.
 
+        Parameters
+        ----------
+        magic_name : str
+            The magic without its ``%%`` (``"time"``, ``"capture"``, ``"writefile"``...).
+        line : str
+            The arguments on the magic's own line.
+        cell : str
+            The body of the cell, below the magic's line.
+
+        Returns
+        -------
+        object
+            The cell magic's value: ``%%time``'s and ``%%timeit``'s, else ``None``.
+
         Raises
         ------
         UsageError
@@ -700,7 +729,23 @@ class Shell:
         return None
 
     def getoutput(self, cmd: str, split: bool = True, depth: int = 0) -> SList | LSString:
-        """Run ``x = !cmd``: the output (stderr included) as an :class:`SList` of lines, or a string."""
+        """Run ``x = !cmd``: the output (stderr included) as an :class:`SList` of lines, or a string.
+
+        Parameters
+        ----------
+        cmd : str
+            The shell command, ``{name}`` and ``$name`` expanded from the caller's variables.
+        split : bool
+            Return the lines as an :class:`SList` (default), else the whole output as an
+            :class:`LSString` without its last newline.
+        depth : int
+            How many frames above the caller the variables are taken from (0: the caller).
+
+        Raises
+        ------
+        OSError
+            For a command run in the background (ending with ``&``).
+        """
         cmd = self._expand(cmd, sys._getframe(depth + 1))
         if cmd.rstrip().endswith("&"):
             raise OSError("Background processes not supported.")

@@ -42,7 +42,11 @@ class Journal:
         self.header = {"type": "header", "version": VERSION, **header}
         self.entries = []
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-        self._write(self.header)
+        try:
+            self._write(self.header)
+        except BaseException:  # e.g. a full disk: do not leave the file descriptor open
+            self.close()
+            raise
 
     def resume(self) -> dict[str, Any]:
         """Open an existing journal for appending; return its header (entries are in :attr:`entries`).
@@ -89,7 +93,19 @@ class Journal:
         os.fsync(self._fd)
 
     def find(self, file: str, sha256: str) -> dict[str, Any] | None:
-        """The latest entry for ``file`` with content hash ``sha256``, if any."""
+        """The latest entry for ``file`` with content hash ``sha256``, if any.
+
+        Parameters
+        ----------
+        file : str
+            The submission's file name, as the folder lists it.
+        sha256 : str
+            The SHA-256 of its bytes: an entry of the same file with other content is not it.
+
+        Returns
+        -------
+        dict or None
+        """
         for entry in reversed(self.entries):
             if entry.get("file") == file and entry.get("sha256") == sha256:
                 return entry

@@ -103,6 +103,18 @@ MAX_CODE_CHARS = 4_000_000
 def load_notebook(data: bytes, *, max_bytes: int = 20 * 2**20) -> NotebookCode:
     """Parse notebook bytes into its code cells.
 
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes, as submitted.
+    max_bytes : int
+        Largest file accepted, in bytes (20 MiB by default).
+
+    Returns
+    -------
+    NotebookCode
+        Its code cells as plain Python, and the cells that do not parse.
+
     Raises
     ------
     InvalidNotebook
@@ -292,6 +304,21 @@ def rewrite_cell(source: str, aliases: Aliases | None = None, cell: int = 0) -> 
     captured where the learner checked it, so a name reused later in the
     notebook does not change it); ``hint(...)`` and ``solution(...)`` become
     ``None``.  ``aliases`` (from :func:`find_aliases`) names other names of the API.
+
+    Parameters
+    ----------
+    source : str
+        The cell's code, as plain Python.
+    aliases : Aliases, optional
+        The names the notebook imports the API under (default: ``check``, ``hint`` and
+        ``solution`` under their own names).
+    cell : int
+        The index of the code cell, for the site ``"cell:line:column"`` of each check.
+
+    Returns
+    -------
+    ast.Module
+        The rewritten cell, ready to compile.
 
     Raises
     ------

@@ -18,7 +18,21 @@ COUNTS = frozenset(MINIMUM)
 
 
 def problem(name: str, value: object) -> str | None:
-    """What is wrong with ``value`` for the option ``name`` (``"timeout"``, ``"jobs"``...), or ``None``."""
+    """What is wrong with ``value`` for the option ``name`` (``"timeout"``, ``"jobs"``...), or ``None``.
+
+    Parameters
+    ----------
+    name : str
+        The option's name with underscores (``"cell_timeout"``): a name of :data:`COUNTS` takes a whole
+        number of at least its :data:`MINIMUM`, any other a positive, finite number of seconds.
+    value : object
+        The value given (``True`` and ``False`` are not numbers here).
+
+    Returns
+    -------
+    str or None
+        The reason, as the error message says it (``"expected a whole number >= 1, got 0"``).
+    """
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
     if name in COUNTS:
         if ok and isinstance(value, int | float) and float(value).is_integer() and value >= MINIMUM[name]:

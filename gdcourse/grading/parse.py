@@ -68,6 +68,13 @@ def _parse(data: bytes, max_bytes: int) -> dict[str, Any]:
 def parse_submission(data: bytes, *, max_bytes: int) -> tuple[nbc.NotebookCode, dict[str, nbc.Check]]:
     """Parse notebook bytes in a limited subprocess.
 
+    Parameters
+    ----------
+    data : bytes
+        The submitted file's bytes.
+    max_bytes : int
+        Largest notebook accepted, in bytes.
+
     Returns
     -------
     code : NotebookCode

@@ -31,7 +31,17 @@ class Progress:
         self._drawn = False
 
     def update(self, done: int, statuses: Counter, current: str = "") -> None:
-        """Redraw with ``done`` submissions finished; ``statuses`` counts them by status."""
+        """Redraw with ``done`` submissions finished; ``statuses`` counts them by status.
+
+        Parameters
+        ----------
+        done : int
+            Submissions finished so far (graded or taken from the journal).
+        statuses : Counter
+            Those submissions by status; every status but ``ok`` is shown with its count.
+        current : str
+            The file just finished (its first 30 characters are shown), or ``""``.
+        """
         if not self.enabled:
             return
         filled = self.width * done // self.total if self.total else self.width

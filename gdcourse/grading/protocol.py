@@ -43,12 +43,37 @@ def new_nonce() -> str:
 
 
 def frame(nonce: str, message: dict[str, Any]) -> bytes:
-    """One protocol line: ``nonce``, a space, the message as compact JSON, a newline."""
+    """One protocol line: ``nonce``, a space, the message as compact JSON, a newline.
+
+    Parameters
+    ----------
+    nonce : str
+        The run's nonce (:func:`new_nonce`).
+    message : dict
+        The message, with its type in ``"t"``; no NaN nor infinity (a ``ValueError`` otherwise).
+
+    Returns
+    -------
+    bytes
+        The line, UTF-8.
+    """
     return (nonce + " " + json.dumps(message, allow_nan=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def parse_line(nonce: str, line: bytes) -> dict[str, Any] | None:
-    """The message in ``line``, or ``None`` when it lacks the nonce or is not a JSON object with a type."""
+    """The message in ``line``, or ``None`` when it lacks the nonce or is not a JSON object with a type.
+
+    Parameters
+    ----------
+    nonce : str
+        The run's nonce: a line that does not start with it and a space is not a message.
+    line : bytes
+        One line the worker wrote (or the learner's code printed).
+
+    Returns
+    -------
+    dict or None
+    """
     prefix = nonce.encode("ascii") + b" "
     if not line.startswith(prefix):
         return None

@@ -116,7 +116,18 @@ def format_points(x: float) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and :func:`os.replace`."""
+    """Write ``text`` to ``path`` through a temporary file in the same folder and :func:`os.replace`.
+
+    A reader sees the old file or the new one, never half of one; the file and its folder are
+    synced to disk before returning.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write (its folder is created when missing).
+    text : str
+        The whole content, written as UTF-8 with its newlines as they are.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -148,6 +159,15 @@ def write_csv(path: Path, entries: Sequence[dict[str, Any]], exercise_ids: Seque
 
     Names are written through :func:`gdcourse.grading.collect.cell_text` (no control
     characters, no formula a spreadsheet would run).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV, written atomically (:func:`write_atomic`).
+    entries : sequence of dict
+        One row per entry (journal entries with the run's student names), sorted by student then file.
+    exercise_ids : sequence of str
+        The exercise columns, in order.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -181,7 +201,22 @@ _STATUS_TEXT = {
 
 
 def render_feedback(entry: dict[str, Any], exercise_titles: dict[str, str], order: Sequence[str]) -> str:
-    """The feedback text for one CSV row, exercises in ``order`` (see the module docstring for what it may show)."""
+    """The feedback text for one CSV row, exercises in ``order`` (see the module docstring for what it may show).
+
+    Parameters
+    ----------
+    entry : dict
+        The row: its student, file, status, points, per-exercise records and the cells that failed.
+    exercise_titles : dict of str to str
+        Exercise id to the title shown after it (an id without one shows none).
+    order : sequence of str
+        The exercise ids to list, in this order.
+
+    Returns
+    -------
+    str
+        The text, ending with a newline.
+    """
     lines = [
         f"Feedback for {cell_text(entry['student'])} ({cell_text(entry['file'])}, sha256 {entry['sha256'][:12]})",
         f"Status: {entry['status']}",

@@ -146,12 +146,86 @@ def _expected(
     return [ex for ex in registry if nbc.notebook_prefix(ex.id) in wanted]
 
 
-def _check_options(**values: float) -> None:
+def _check_options(jobs: int, settings: Settings, limits: Limits) -> None:
     """Every numeric option by :func:`gdcourse.grading.options.problem`; a GradingError naming the option otherwise."""
+    values = {
+        "jobs": jobs,
+        "timeout": settings.timeout,
+        "cell_timeout": settings.cell_timeout,
+        "exercise_timeout": settings.exercise_timeout,
+        "memory_mb": limits.memory_mb,
+        "file_size_mb": limits.file_size_mb,
+        "open_files": limits.open_files,
+        "disk_mb": limits.disk_mb,
+    }
     for name, value in values.items():
         why = options.problem(name, value)
         if why is not None:
             raise GradingError(f"{name.replace('_', '-')}: {why}")
+
+
+@dataclass(frozen=True)
+class _Paths:
+    """Where a run reads and writes, as absolute paths (see :func:`grade`'s parameters for the defaults)."""
+
+    submissions: Path
+    csv: Path
+    journal: Path
+    feedback: Path | None  # None: no feedback files
+    reports: list[Path]  # the class report's HTML and Markdown files (written only with class_report)
+    gradebook: Path | None
+
+    def others(self, class_report: bool) -> list[Path]:
+        """The files this run writes besides the CSV."""
+        return [self.journal, *(self.reports if class_report else []), *([self.gradebook] if self.gradebook else [])]
+
+    def hidden(self, roster: str | os.PathLike | None, hide: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
+        """The folders the workers must not see: the submissions, the outputs, the roster's and ``hide``."""
+        return [
+            self.submissions,
+            self.csv.parent,
+            self.journal.parent,
+            *([self.feedback] if self.feedback else []),
+            *([Path(roster).absolute().parent] if roster is not None else []),
+            *hide,
+        ]
+
+
+def _paths(
+    submissions_dir: str | os.PathLike,
+    output_csv: str | os.PathLike,
+    journal: str | os.PathLike | None,
+    feedback: bool,
+    feedback_dir: str | os.PathLike | None,
+    gradebook: str | os.PathLike | None,
+) -> _Paths:
+    """The run's paths from :func:`grade`'s arguments, defaults filled in next to the CSV."""
+    csv_path = Path(output_csv).absolute()
+    feedback_path = None
+    if feedback:
+        default_feedback = csv_path.with_name(csv_path.stem + ".feedback")
+        feedback_path = Path(feedback_dir).absolute() if feedback_dir else default_feedback
+    return _Paths(
+        submissions=Path(submissions_dir).resolve(),
+        csv=csv_path,
+        journal=Path(journal).absolute() if journal else csv_path.with_name(csv_path.name + ".journal"),
+        feedback=feedback_path,
+        reports=[csv_path.with_name(f"{csv_path.stem}.report.{ext}") for ext in ("html", "md")],
+        gradebook=Path(gradebook).absolute() if gradebook is not None else None,
+    )
+
+
+def _check_request(
+    paths: _Paths, class_report: bool, roster: str | os.PathLike | None, scheduler: str | None, only: str | None
+) -> None:
+    """Refuse, before reading any submission, a request that cannot be carried out (a GradingError saying why)."""
+    if paths.gradebook is not None and roster is None:
+        raise GradingError("--gradebook needs --roster: the gradebook's rows are the roster's students and ids")
+    _check_outputs(paths.submissions, paths.csv, paths.others(class_report), paths.feedback)
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    if only is not None and not paths.journal.exists():
+        raise GradingError(f"--only regrades one file of a graded class: there is no journal at {paths.journal}")
 
 
 def _check_outputs(submissions: Path, csv_path: Path, others: Sequence[Path], feedback: Path | None) -> None:
@@ -178,6 +252,56 @@ def _check_outputs(submissions: Path, csv_path: Path, others: Sequence[Path], fe
             raise GradingError(f"cannot write in {folder}")
 
 
+def _read_class(
+    roster: str | os.PathLike | None, gradebook: Path | None
+) -> tuple[list[str] | None, list[tuple[str, str]]]:
+    """The roster's students (None without a roster) and, for a gradebook, their ids."""
+    try:
+        class_list = read_roster(roster) if roster is not None else None
+        roster_ids = read_roster_ids(roster) if gradebook is not None and roster is not None else []
+    except ValueError as err:
+        raise GradingError(str(err)) from None
+    return class_list, roster_ids
+
+
+def _read_submissions(folder: Path, only: str | None, max_bytes: int, jobs: int) -> list[Submission]:
+    """Every submission of ``folder``, read and parsed (``only`` must be one of them)."""
+    subs = list_submissions(folder)
+    if only is not None and only not in {sub.file for sub in subs}:
+        raise GradingError(f"--only {only!r}: no such file in {folder}")
+    _read_all(subs, max_bytes, jobs)
+    return subs
+
+
+def _exercises_to_grade(
+    exercises: Mapping[str, Exercise] | Iterable[Exercise] | None,
+    subs: list[Submission],
+    notebooks: Sequence[str] | None,
+    warn: Callable[[str], None],
+) -> list[Exercise]:
+    """The exercises of the registry that every submission is graded on; a GradingError when there are none."""
+    expected = _expected(_registry(exercises), subs, notebooks, warn)
+    if not expected:
+        raise GradingError(
+            "no exercises to grade: no registered exercise belongs to "
+            + (f"notebook(s) {', '.join(notebooks)}" if notebooks else "the notebooks the submissions check")
+        )
+    return expected
+
+
+def _open_journal(
+    path: Path, points: dict[str, float], resume: bool, secret: str | None, warn: Callable[[str], None]
+) -> tuple[Journal, bool, str | None]:
+    """The journal, whether this run resumes it (not when there is none yet), and the secret to use."""
+    log = Journal(path)
+    if resume and not path.exists():
+        warn(f"there is no journal at {path} to resume: grading every submission")
+        resume = False
+    if resume:
+        secret = _resume_journal(log, points, secret)
+    return log, resume, secret
+
+
 def _resume_journal(log: Journal, points: dict[str, float], secret: str | None) -> str:
     """Open ``log`` for resuming; check it matches this run; return the secret to use."""
     try:
@@ -194,6 +318,113 @@ def _resume_journal(log: Journal, points: dict[str, float], secret: str | None) 
         log.close()
         raise GradingError(str(err)) from err
     return secret
+
+
+def _journal_header(points: dict[str, float], plan_secret: str, secret: str | None) -> dict[str, Any]:
+    """A fresh journal's header: the exercises' points and the secret's digest (the secret too when made up here)."""
+    return {
+        "exercises": points,
+        "secret_digest": secret_digest(plan_secret),
+        "secret": None if secret else plan_secret,
+    }
+
+
+def _plan_and_sandbox(
+    log: Journal,
+    expected: list[Exercise],
+    secret: str,
+    mode: str,
+    hide: Sequence[str | os.PathLike],
+    limits: Limits,
+    warn: Callable[[str], None],
+) -> tuple[Plan, Sandbox]:
+    """The hidden cases drawn from ``secret``, and the sandbox the workers run in (the journal closed on failure)."""
+    try:
+        plan = make_plan(expected, secret)
+        box = Sandbox(mode, hide=hide, limits=limits, warn=warn)
+    except GradingError:
+        log.close()
+        raise
+    except SandboxUnavailable as err:
+        log.close()
+        raise GradingError(str(err)) from err
+    return plan, box
+
+
+@dataclass
+class _Run:
+    """A planned run: its journal, hidden cases, sandbox and report, and the result of each file so far."""
+
+    log: Journal
+    plan: Plan
+    box: Sandbox
+    report: GradeReport
+    progress: Progress
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def resume_from_journal(self, subs: list[Submission], resume: bool, only: str | None) -> list[Submission]:
+        """Take the journal's result of every unchanged file (``only`` aside); return the submissions to grade."""
+        pending = []
+        for sub in subs:
+            previous = self.log.find(sub.file, sub.sha256) if resume and sub.file != only else None
+            if previous is not None:
+                self.done[sub.file] = previous
+            else:
+                pending.append(sub)
+        if only is not None and [sub.file for sub in pending] != [only]:
+            self.box.stop()  # nothing will be graded: remove the sandbox's folder now, not at interpreter exit
+            self.log.close()
+            others_left = sorted(sub.file for sub in pending if sub.file != only)
+            raise GradingError(
+                f"--only {only!r}: the journal has no result for {', '.join(others_left[:5])}"
+                f"{' and more' if len(others_left) > 5 else ''} (new or changed files): grade the class with --resume"
+            )
+        self.report.reused = len(self.done)
+        return pending
+
+    def dispatch(
+        self, pending: list[Submission], settings: Settings, jobs: int, scheduler: str | None, mode: str
+    ) -> None:
+        """Grade ``pending`` on the Dask cluster or in ``jobs`` threads, recording each result as it comes.
+
+        ``mode`` is :func:`grade`'s ``sandbox`` option, for the sandboxes of the Dask workers.  The sandbox
+        is stopped, the progress bar ended and the journal closed however it ends.
+        """
+        self.progress.update(len(self.done), self._statuses())
+        try:
+            if scheduler is not None:
+                config = SandboxConfig(mode, tuple(str(h) for h in self.box.hidden_paths), self.box.limits)
+                for entry in grade_on_cluster(scheduler, pending, self.plan, config, settings):
+                    self.record(entry)
+            else:
+                self._grade_in_threads(pending, settings, jobs)
+        finally:
+            self.box.stop()
+            self.progress.close()
+            self.log.close()
+
+    def _grade_in_threads(self, pending: list[Submission], settings: Settings, jobs: int) -> None:
+        """Each submission in a thread of its own (``jobs`` at a time); on any interruption, stop every worker."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_grade_safely, sub, self.plan, self.box, settings): sub for sub in pending}
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    self.record(future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                self.box.stop()
+                raise
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Journal one result (on disk before anything else), then count it and show it."""
+        self.log.append(entry)
+        self.done[entry["file"]] = entry
+        self.report.graded += 1
+        self.progress.update(len(self.done), self._statuses(), cell_text(entry["file"]))
+
+    def _statuses(self) -> Counter:
+        return Counter(e["status"] for e in self.done.values())
 
 
 def grade(
@@ -321,147 +552,32 @@ def grade(
         could not be written (the message says how to finish with ``resume``).
     """
     started = time.monotonic()
+    # check the request, then read the class and its submissions
     warn = warn or (lambda text: print(f"warning: {text}", file=sys.stderr))
-    _check_options(
-        jobs=jobs,
-        timeout=timeout,
-        cell_timeout=cell_timeout,
-        exercise_timeout=exercise_timeout,
-        memory_mb=memory_mb,
-        file_size_mb=file_size_mb,
-        open_files=open_files,
-        disk_mb=disk_mb,
-    )
-    submissions = Path(submissions_dir).resolve()
-    csv_path = Path(output_csv).absolute()
-    journal_path = Path(journal).absolute() if journal else csv_path.with_name(csv_path.name + ".journal")
-    feedback_path = None
-    if feedback:
-        default_feedback = csv_path.with_name(csv_path.stem + ".feedback")
-        feedback_path = Path(feedback_dir).absolute() if feedback_dir else default_feedback
-    report_paths = [csv_path.with_name(f"{csv_path.stem}.report.{ext}") for ext in ("html", "md")]
-    gradebook_path = Path(gradebook).absolute() if gradebook is not None else None
-    if gradebook_path is not None and roster is None:
-        raise GradingError("--gradebook needs --roster: the gradebook's rows are the roster's students and ids")
-    others = [journal_path, *(report_paths if class_report else []), *([gradebook_path] if gradebook_path else [])]
-    _check_outputs(submissions, csv_path, others, feedback_path)
-    if scheduler is not None:
-        check_scheduler(scheduler)
-    if only is not None:
-        resume = True
-        if not journal_path.exists():
-            raise GradingError(f"--only regrades one file of a graded class: there is no journal at {journal_path}")
-    try:
-        class_list = read_roster(roster) if roster is not None else None
-        roster_ids = read_roster_ids(roster) if gradebook_path is not None and roster is not None else []
-    except ValueError as err:
-        raise GradingError(str(err)) from None
     settings = Settings(timeout=timeout, cell_timeout=cell_timeout, exercise_timeout=exercise_timeout)
-    subs = list_submissions(submissions)
-    if only is not None and only not in {sub.file for sub in subs}:
-        raise GradingError(f"--only {only!r}: no such file in {submissions}")
-    _read_all(subs, settings.max_notebook_bytes, jobs)
-    registry = _registry(exercises)
-    expected = _expected(registry, subs, notebooks, warn)
-    if not expected:
-        raise GradingError(
-            "no exercises to grade: no registered exercise belongs to "
-            + (f"notebook(s) {', '.join(notebooks)}" if notebooks else "the notebooks the submissions check")
-        )
+    limits = Limits(memory_mb=memory_mb, file_size_mb=file_size_mb, open_files=open_files, disk_mb=disk_mb)
+    _check_options(jobs, settings, limits)
+    paths = _paths(submissions_dir, output_csv, journal, feedback, feedback_dir, gradebook)
+    _check_request(paths, class_report, roster, scheduler, only)
+    resume = resume or only is not None
+    class_list, roster_ids = _read_class(roster, paths.gradebook)
+    subs = _read_submissions(paths.submissions, only, settings.max_notebook_bytes, jobs)
+    expected = _exercises_to_grade(exercises, subs, notebooks, warn)
+    # plan: the hidden cases (drawn from the journal's secret when resuming) and the sandbox
     points = {ex.id: float(ex.points) for ex in expected}
-    log = Journal(journal_path)
-    if resume and not journal_path.exists():
-        warn(f"there is no journal at {journal_path} to resume: grading every submission")
-        resume = False
-    if resume:
-        secret = _resume_journal(log, points, secret)
+    log, resume, secret = _open_journal(paths.journal, points, resume, secret, warn)
     plan_secret = secret if secret is not None else secrets.token_hex(16)
-    try:
-        plan = make_plan(expected, plan_secret)
-        box = Sandbox(
-            sandbox,
-            hide=[
-                submissions,
-                csv_path.parent,
-                journal_path.parent,
-                *([feedback_path] if feedback_path else []),
-                *([Path(roster).absolute().parent] if roster is not None else []),
-                *hide,
-            ],
-            limits=Limits(memory_mb=memory_mb, file_size_mb=file_size_mb, open_files=open_files, disk_mb=disk_mb),
-            warn=warn,
-        )
-    except GradingError:
-        log.close()
-        raise
-    except SandboxUnavailable as err:
-        log.close()
-        raise GradingError(str(err)) from err
+    plan, box = _plan_and_sandbox(log, expected, plan_secret, sandbox, paths.hidden(roster, hide), limits, warn)
     if not resume:
-        log.start(
-            {
-                "exercises": points,
-                "secret_digest": secret_digest(plan_secret),
-                "secret": None if secret else plan_secret,
-            }
-        )
-    report = GradeReport(csv_path, journal_path, feedback_path, box.mode, plan.ids, isolation=box.isolation)
-    done: dict[str, dict[str, Any]] = {}
-    pending = []
-    for sub in subs:
-        previous = log.find(sub.file, sub.sha256) if resume and sub.file != only else None
-        if previous is not None:
-            done[sub.file] = previous
-        else:
-            pending.append(sub)
-    if only is not None and [sub.file for sub in pending] != [only]:
-        log.close()
-        others_left = sorted(sub.file for sub in pending if sub.file != only)
-        raise GradingError(
-            f"--only {only!r}: the journal has no result for {', '.join(others_left[:5])}"
-            f"{' and more' if len(others_left) > 5 else ''} (new or changed files): grade the class with --resume"
-        )
-    report.reused = len(done)
-    progress = Progress(len(subs), enabled=not quiet)
-    progress.update(len(done), Counter(e["status"] for e in done.values()))
-    def record(entry: dict[str, Any]) -> None:
-        log.append(entry)
-        done[entry["file"]] = entry
-        report.graded += 1
-        progress.update(len(done), Counter(e["status"] for e in done.values()), cell_text(entry["file"]))
-
-    try:
-        if scheduler is not None:
-            config = SandboxConfig(sandbox, tuple(str(h) for h in box.hidden_paths), box.limits)
-            for entry in grade_on_cluster(scheduler, pending, plan, config, settings):
-                record(entry)
-        else:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(_grade_safely, sub, plan, box, settings): sub for sub in pending}
-                try:
-                    for future in concurrent.futures.as_completed(futures):
-                        record(future.result())
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    box.stop()
-                    raise
-    finally:
-        box.stop()
-        progress.close()
-        log.close()
-    report.entries = _class_rows(subs, done, class_list, plan, report)
-    _write_outputs(report, plan)
-    if class_report:
-        report.class_report = report_paths
-        _write_class_report(report, plan, report_paths)
-    if gradebook_path is not None:
-        column = (assignment or csv_path.stem).strip()
-        try:
-            write_gradebook(gradebook_path, report.entries, roster_ids, column)
-        except (OSError, ValueError) as err:
-            raise GradingError(f"could not write the gradebook {gradebook_path}: {err}") from None
-        report.gradebook = gradebook_path
+        log.start(_journal_header(points, plan_secret, secret))
+    report = GradeReport(paths.csv, paths.journal, paths.feedback, box.mode, plan.ids, isolation=box.isolation)
+    run = _Run(log, plan, box, report, Progress(len(subs), enabled=not quiet))
+    # resume from the journal, then dispatch the rest, recording each result as it comes
+    pending = run.resume_from_journal(subs, resume, only)
+    run.dispatch(pending, settings, jobs, scheduler, sandbox)
+    # write the outputs
+    report.entries = _class_rows(subs, run.done, class_list, plan, report)
+    _write_results(report, plan, paths, class_report, roster_ids, assignment)
     report.seconds = time.monotonic() - started
     return report
 
@@ -552,3 +668,25 @@ def _write_outputs(report: GradeReport, plan: Plan) -> None:
             f"could not write {path} ({err.strerror or err}). Every result is in the journal {report.journal}: "
             "make room or fix the permissions, then run the same command with --resume (nothing is graded again)"
         ) from None
+
+
+def _write_results(
+    report: GradeReport,
+    plan: Plan,
+    paths: _Paths,
+    class_report: bool,
+    roster_ids: list[tuple[str, str]],
+    assignment: str | None,
+) -> None:
+    """The CSV and the feedback files, then the class report and the gradebook's column where asked for."""
+    _write_outputs(report, plan)
+    if class_report:
+        report.class_report = paths.reports
+        _write_class_report(report, plan, paths.reports)
+    if paths.gradebook is not None:
+        column = (assignment or paths.csv.stem).strip()
+        try:
+            write_gradebook(paths.gradebook, report.entries, roster_ids, column)
+        except (OSError, ValueError) as err:
+            raise GradingError(f"could not write the gradebook {paths.gradebook}: {err}") from None
+        report.gradebook = paths.gradebook

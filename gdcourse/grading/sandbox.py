@@ -102,7 +102,19 @@ class Limits:
 
 
 def worker_environment(home: str, token: str) -> dict[str, str]:
-    """The whole environment of a worker: nothing is inherited from the grader."""
+    """The whole environment of a worker: nothing is inherited from the grader.
+
+    Parameters
+    ----------
+    home : str
+        The worker's ``HOME`` and ``TMPDIR`` (its private working folder).
+    token : str
+        This worker's random token (``GDCOURSE_GRADING_RUN``), by which its stragglers are found and killed.
+
+    Returns
+    -------
+    dict of str to str
+    """
     python_bin = os.path.dirname(sys.executable)
     return {
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
@@ -152,7 +164,11 @@ def _resolved(paths: Iterable[str | os.PathLike]) -> set[Path]:
 def _needed_paths() -> set[Path]:
     """What the worker must see: the Python installation, site-packages and the gdcourse package."""
     paths: list[str | Path] = [
-        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(sys.executable),
     ]
     paths.append(os.path.realpath(sys.executable))
     paths.append(Path(gdcourse.__file__).resolve().parent)
@@ -368,6 +384,14 @@ class Sandbox:
 
     def start(self, request: bytes, *, max_output: int) -> WorkerProcess:
         """Start a worker, feed it ``request`` on stdin, and return the running :class:`WorkerProcess`.
+
+        Parameters
+        ----------
+        request : bytes
+            The JSON request (:mod:`gdcourse.grading.protocol`), written to the worker's stdin, which is then closed.
+        max_output : int
+            Most bytes the worker may write to its stdout; beyond that :meth:`WorkerProcess.read`
+            ends with ``"overflow"``.
 
         Raises
         ------

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdcourse.exercises.core import Exercise
+from gdcourse.exercises.core import Case, Exercise
 from gdcourse.grading import notebook_code as nbc
 from gdcourse.grading.assess import Plan, judge
 from gdcourse.grading.collect import Submission
@@ -122,8 +122,117 @@ def _spec(exercise: Exercise, plan: Plan, checks: dict[str, nbc.Check]) -> dict[
     }
 
 
+@dataclass
+class _Grading:
+    """One submission's grading so far: the exercises still to grade, and what its worker runs found."""
+
+    by_id: dict[str, Exercise]
+    remaining: list[str]
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cells: dict[int, str] = field(default_factory=dict)  # code cell index -> what went wrong there
+    notes: list[str] = field(default_factory=list)
+    attempts: int = 0
+    ignored: int = 0
+    stderr: str = ""
+
+    def take(self, attempt: _Attempt, cases: dict[str, list[Case]]) -> None:
+        """Judge the results of one worker run, and keep its counts, stderr and (first run only) cell problems."""
+        self.ignored += attempt.ignored_lines
+        self.stderr = self.stderr or attempt.stderr.strip()[-1000:]
+        if self.attempts == 1:  # later runs run the same cells again: their problems are not new
+            for index, problem in attempt.cells.items():
+                self.cells.setdefault(index, problem)
+        for exercise_id, message in attempt.results.items():
+            self.records[exercise_id] = judge(self.by_id[exercise_id], cases[exercise_id], message, "")
+            self.remaining.remove(exercise_id)
+
+    def worker_done(self) -> None:
+        """The worker ended normally (or nothing is left): an exercise it never reported is ``crashed``."""
+        self.score_remaining("crashed")
+        if self.remaining:
+            self.notes.append("the worker ended without grading every exercise")
+
+    def worker_lost(self, attempt: _Attempt, deadline: float) -> bool:
+        """Record a worker that died or ran out of time; whether a fresh one should grade the rest.
+
+        During the cells, every exercise left is lost; during an exercise, only that one, and a fresh
+        worker runs the notebook again for the others while the submission's time lasts.
+        """
+        status = "timeout" if attempt.end == "timeout" else "crashed"
+        how = {"timeout": "ran out of time", "overflow": "sent more than the output limit"}.get(attempt.end, "died")
+        if not attempt.cells_done:
+            self.notes.append(f"the notebook's process {how} while running the cells")
+            self.score_remaining(status)
+            return False
+        current = attempt.current if attempt.current in self.remaining else self.remaining[0]
+        self.notes.append(f"the notebook's process {how} during {current}")
+        self.records[current] = judge(self.by_id[current], [], None, status)
+        self.remaining.remove(current)
+        if time.monotonic() >= deadline:
+            self.score_remaining("timeout")
+            return False
+        return True
+
+    def score_remaining(self, status: str) -> None:
+        """Give every exercise still to grade ``status`` and no point."""
+        for exercise_id in self.remaining:
+            self.records[exercise_id] = judge(self.by_id[exercise_id], [], None, status)
+
+
+def _run_workers(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Settings, deadline: float) -> _Grading:
+    """Run workers on ``sub`` until every exercise of ``plan`` has a record or ``deadline`` passes."""
+    assert sub.code is not None  # an invalid file runs no worker
+    grading = _Grading({ex.id: ex for ex in plan.exercises}, list(plan.ids))
+    for index, error in sub.code.syntax_errors.items():
+        grading.cells[index] = f"SyntaxError, {error}"
+    checks = sub.checks or {}
+    while grading.remaining:
+        grading.attempts += 1
+        specs = [_spec(grading.by_id[i], plan, checks) for i in grading.remaining]
+        attempt = _run_attempt(sub, specs, sandbox, settings, deadline)
+        grading.take(attempt, plan.cases)
+        if attempt.end == "done" or not grading.remaining:
+            grading.worker_done()
+            break
+        if not grading.worker_lost(attempt, deadline):
+            break
+    return grading
+
+
+def _status(sub: Submission, records: dict[str, dict[str, Any]], cells: dict[int, str]) -> str:
+    """The submission's status: ``invalid``, ``crashed``, ``timeout`` (an exercise or a cell), else ``ok``."""
+    statuses = {r["status"] for r in records.values()}
+    if sub.code is None:
+        return "invalid"
+    if "crashed" in statuses:
+        return "crashed"
+    if "timeout" in statuses or "ran out of time" in cells.values():
+        return "timeout"
+    return "ok"
+
+
 def grade_submission(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Settings) -> dict[str, Any]:
-    """Grade one submission; return its journal entry."""
+    """Grade one submission; return its journal entry.
+
+    Parameters
+    ----------
+    sub : Submission
+        The submission, read and parsed (``sub.code`` is ``None`` for an invalid file: every
+        exercise is then ``invalid`` and no worker runs).
+    plan : Plan
+        The run's exercises and hidden cases.
+    sandbox : Sandbox
+        Where its workers run.
+    settings : Settings
+        Its time and size limits: ``timeout`` covers every worker run of this submission.
+
+    Returns
+    -------
+    dict
+        The journal entry: the student, file, SHA-256, isolation and status (``ok``, ``timeout``,
+        ``crashed`` or ``invalid``), the points and record of each exercise, the total and maximum,
+        the cells that failed, a note, and the worker runs' counts, stderr tail and seconds.
+    """
     started = time.monotonic()
     entry: dict[str, Any] = {
         "type": "result",
@@ -132,81 +241,27 @@ def grade_submission(sub: Submission, plan: Plan, sandbox: Sandbox, settings: Se
         "sha256": sub.sha256,
         "isolation": "" if sub.code is None else sandbox.isolation,
     }
-    records: dict[str, dict[str, Any]] = {}
-    cells: dict[int, str] = {}
-    notes: list[str] = []
-    attempts = ignored = 0
-    stderr = ""
     if sub.code is None:
-        records = {ex.id: judge(ex, plan.cases[ex.id], None, "invalid") for ex in plan.exercises}
-        notes.append(sub.problem or "invalid file")
+        grading = _Grading({}, [], {ex.id: judge(ex, plan.cases[ex.id], None, "invalid") for ex in plan.exercises})
+        grading.notes.append(sub.problem or "invalid file")
     else:
-        for index, error in sub.code.syntax_errors.items():
-            cells[index] = f"SyntaxError, {error}"
-        checks = sub.checks or {}
-        by_id = {ex.id: ex for ex in plan.exercises}
-        remaining = list(plan.ids)
-        deadline = started + settings.timeout
-        first = True
-        while remaining:
-            attempts += 1
-            specs = [_spec(by_id[i], plan, checks) for i in remaining]
-            attempt = _run_attempt(sub, specs, sandbox, settings, deadline)
-            ignored += attempt.ignored_lines
-            stderr = stderr or attempt.stderr.strip()[-1000:]
-            if first:
-                for index, problem in attempt.cells.items():
-                    cells.setdefault(index, problem)
-                first = False
-            for exercise_id, message in attempt.results.items():
-                records[exercise_id] = judge(by_id[exercise_id], plan.cases[exercise_id], message, "")
-                remaining.remove(exercise_id)
-            if attempt.end == "done" or not remaining:
-                for exercise_id in remaining:
-                    records[exercise_id] = judge(by_id[exercise_id], [], None, "crashed")
-                if remaining:
-                    notes.append("the worker ended without grading every exercise")
-                break
-            timed_out = attempt.end == "timeout"
-            how = {"timeout": "ran out of time", "overflow": "sent more than the output limit"}.get(attempt.end, "died")
-            if not attempt.cells_done:
-                notes.append(f"the notebook's process {how} while running the cells")
-                for exercise_id in remaining:
-                    records[exercise_id] = judge(by_id[exercise_id], [], None, "timeout" if timed_out else "crashed")
-                break
-            current = attempt.current if attempt.current in remaining else remaining[0]
-            notes.append(f"the notebook's process {how} during {current}")
-            records[current] = judge(by_id[current], [], None, "timeout" if timed_out else "crashed")
-            remaining.remove(current)
-            if time.monotonic() >= deadline:
-                for exercise_id in remaining:
-                    records[exercise_id] = judge(by_id[exercise_id], [], None, "timeout")
-                break
-    ordered = {ex.id: records[ex.id] for ex in plan.exercises}
-    statuses = {r["status"] for r in ordered.values()}
-    if sub.code is None:
-        status = "invalid"
-    elif "crashed" in statuses:
-        status = "crashed"
-    elif "timeout" in statuses or "ran out of time" in cells.values():
-        status = "timeout"
-    else:
-        status = "ok"
+        grading = _run_workers(sub, plan, sandbox, settings, started + settings.timeout)
+    ordered = {ex.id: grading.records[ex.id] for ex in plan.exercises}
     code_cells = sub.code.cells if sub.code is not None else []
     entry.update(
-        status=status,
+        status=_status(sub, ordered, grading.cells),
         points={i: r["points"] for i, r in ordered.items()},
         total=float(sum(r["points"] for r in ordered.values())),
         max=float(sum(ex.points for ex in plan.exercises)),
         exercises=ordered,
         cells=[
             {"cell": i, "start": _cell_start(code_cells[i]) if i < len(code_cells) else "", "problem": p}
-            for i, p in sorted(cells.items())
+            for i, p in sorted(grading.cells.items())
         ],
-        note="; ".join(notes),
-        attempts=attempts,
-        ignored_lines=ignored,
-        stderr=stderr,
+        note="; ".join(grading.notes),
+        attempts=grading.attempts,
+        ignored_lines=grading.ignored,
+        stderr=grading.stderr,
         seconds=round(time.monotonic() - started, 3),
     )
     return entry

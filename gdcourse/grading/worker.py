@@ -187,6 +187,13 @@ def drop_privileges(uid: int, home: str) -> None:
     clears every capability.  It checks the result and raises ``PermissionError``
     when anything is left, so a worker that could not drop its privileges never
     runs learner code.
+
+    Parameters
+    ----------
+    uid : int
+        The user (and group) to become: ``nobody``, 65534.
+    home : str
+        The worker's working folder, handed to ``uid`` with everything in it.
     """
     import ctypes
 

@@ -235,7 +235,22 @@ COMMON_ATTRIBUTES = """
 
 
 def document(extra_parameters: str = "", attributes: str = "") -> Any:
-    """Class decorator: insert the shared Parameters/Attributes sections before the docstring's Examples."""
+    """Class decorator: insert the shared Parameters/Attributes sections before the docstring's Examples.
+
+    Parameters
+    ----------
+    extra_parameters : str
+        The estimator's own entries, written before :data:`COMMON_PARAMETERS` (numpydoc lines
+        indented by 4 spaces, starting with a newline); empty when it has none.
+    attributes : str
+        Its own ``Attributes`` entries (``coef_``, ``intercept_``, ``classes_``...), written before
+        :data:`COMMON_ATTRIBUTES`, in the same form.
+
+    Returns
+    -------
+    callable
+        The decorator, which rewrites ``cls.__doc__`` and returns the class.
+    """
 
     def decorate(cls: type) -> type:
         head, sep, tail = (cls.__doc__ or "").partition("\n    Examples\n")
@@ -296,8 +311,12 @@ class LinearGDModel(BaseEstimator):
         # The ignores below: typeshed's numbers.Real declares only < and <=, while every real number type
         # (int, float, Fraction, NumPy and SymPy numbers...) also has > and >=.
         if not (lr == "auto" if isinstance(lr, str) else callable(lr)):
-            if isinstance(lr, bool) or not isinstance(lr, Real) or not (
-                math.isfinite(lr) and lr > 0  # type: ignore[operator]
+            if (
+                isinstance(lr, bool)
+                or not isinstance(lr, Real)
+                or not (
+                    math.isfinite(lr) and lr > 0  # type: ignore[operator]
+                )
             ):
                 raise ValueError(f"lr must be 'auto', a positive finite number or a schedule (step -> lr), got {lr!r}")
         p["batch_size"] = _optional_int("batch_size", self.batch_size, 1)
@@ -381,7 +400,21 @@ class LinearGDModel(BaseEstimator):
     # -- fit -------------------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any) -> LinearGDModel:
-        """Train by gradient descent on ``X`` (n_samples, n_features) and ``y`` (n_samples,); return ``self``."""
+        """Train by gradient descent on ``X`` (n_samples, n_features) and ``y`` (n_samples,); return ``self``.
+
+        Parameters
+        ----------
+        X : array-like or array-API array, shape (n_samples, n_features)
+            Training inputs: host data (NumPy, lists, pandas) or an array of another array-API
+            library, where the whole fit then runs.  NaN or inf is refused (``ValueError``).
+        y : array-like or array-API array, shape (n_samples,)
+            Targets (class labels for a classifier), from the same library as ``X``.
+
+        Returns
+        -------
+        self
+            The fitted estimator (``coef_``, ``intercept_``, ``history_``...).
+        """
         p = self._check_params()
         divergence.check_data("X", X)
         divergence.check_data("y", y)
@@ -435,83 +468,59 @@ class LinearGDModel(BaseEstimator):
         W: Array,
         b: Array,
     ) -> tuple[Array, Array, FitHistory]:
+        r"""Gradient descent from ``W, b`` on ``(X, T)``, an epoch at a time; the final ``W, b`` and the history.
+
+        The loop (``run`` is a :class:`_Descent`: the records, and how an epoch ends)::
+
+            run.start(W, b, params)                                 # epoch 0: the first record
+            for epoch in range(1, max_epochs + 1):
+                run.curves["lr"].append(_lr_of(opt, state))         # the rate of the epoch's first update
+                for idx in _epoch_batches(xp, rs, n, batch, X):     # a fresh permutation in minibatches
+                    params, state = self._step(..., idx, prox)      # θ ← θ − η ∇J_B (then the soft-threshold)
+                run.record(W, b)                                    # loss, objective J, ‖∇J‖, validation loss
+                if run.end_of_epoch(epoch, params) is not None:     # diverged (raises), early stopping or tol
+                    break
+
+        Running out of epochs warns (:meth:`_warn_unfinished`).
+        """
         n = X.shape[0]
         batch = p["batch_size"] if p["batch_size"] is not None and p["batch_size"] < n else None
-        prox = p["alpha1"] > 0 and self.l1_method == "prox"
-        if prox and not _plain_step(opt):
-            raise ValueError(
-                f"l1_method='prox' is proximal gradient descent: it needs plain gradient steps (optimizer 'gd', or "
-                f"'sgd' without momentum), got {opt!r}. With momentum or adaptive rules the soft-threshold does not "
-                "match the step and the fixed point is not the L1 solution; use l1_method='subgradient' "
-                "(no exact zeros) or optimizer='gd'"
-            )
-        plateau = getattr(getattr(opt, "lr", None), "observe", None)  # a ReduceOnPlateau schedule
-        name = type(self).__name__
-        smooth = self._curvature is not None
-        curves: dict[str, list[float]] = {"train": [], "objective": [], "val": [], "grad_norm": [], "lr": []}
-
-        def record(W: Array, b: Array) -> None:
-            S = X @ W + b
-            term = float(self._data_term(xp, S, T))
-            curves["train"].append(self._loss_scale * term)
-            curves["objective"].append(term + self._penalty(W, p))
-            val = math.nan if X_val is None else float(self._loss(xp, X_val @ W + b, T_val))
-            curves["val"].append(val)
-            curves["grad_norm"].append(self._stationarity(xp, X, S, T, W, p))
-
-        record(W, b)
-        obj0, g0 = curves["objective"][0], curves["grad_norm"][0]
-        eps, dtype = divergence.optimizer_eps(opt), dtype_of(X)
+        prox = _uses_prox(opt, p, self.l1_method)
+        run = _Descent(self, xp, opt, p, X, T, X_val, T_val)
         params = [W, b] if self.fit_intercept else [W]
-        stopper = None
-        if self.early_stopping:
-            stopper = EarlyStopping(p["patience"], restore_best=True)
-            stopper.update(curves["val"][0], params)
+        run.start(W, b, params)
         state = opt.init(params)
-        stop_reason, message = "max_epochs", f"reached max_epochs={p['max_epochs']}"
         for epoch in range(1, p["max_epochs"] + 1):
-            curves["lr"].append(_lr_of(opt, state))
+            run.curves["lr"].append(_lr_of(opt, state))
             for idx in _epoch_batches(xp, rs, n, batch, X):
                 params, state = self._step(xp, opt, p, params, state, X, T, b, idx, prox)
-            W = params[0]
-            if self.fit_intercept:
-                b = params[1]
-            record(W, b)
-            obj = curves["objective"][-1]  # non-finite weights make the objective NaN too
-            problem = divergence.classify(
-                curves["objective"], True, epoch, curves["lr"][-1], dtype, eps=eps, unit="epoch", hint=DIVERGENCE_HINT
-            )
-            if problem is not None:
-                message = f"{name} {problem.message}"
-                raise DivergenceError(message, self._history(curves, "diverged", message, None), problem)
-            if plateau is not None:
-                plateau(curves["val"][-1] if self.early_stopping else obj)
-            if stopper is not None and stopper.update(curves["val"][-1], params):
-                stop_reason = "early_stopping"
-                message = (
-                    f"validation loss did not improve for {p['patience']} epochs; kept the parameters of "
-                    f"epoch {stopper.best_epoch} (validation loss {stopper.best_loss:.4g})"
-                )
-                params = stopper.restore(params)
-                W = params[0]
-                if self.fit_intercept:
-                    b = params[1]
-                break
-            if smooth and self.tol is not None and curves["grad_norm"][-1] <= self.tol * g0:
-                stop_reason = "tol"
-                message = (
-                    f"gradient norm {curves['grad_norm'][-1]:.3g} <= tol * initial gradient norm "
-                    f"({self.tol:g} * {g0:.3g}) at epoch {epoch}"
-                )
+            W, b = self._unpack(params, b)
+            run.record(W, b)
+            kept = run.end_of_epoch(epoch, params)
+            if kept is not None:
+                W, b = self._unpack(kept, b)
                 break
         else:
-            self._warn_unfinished(curves, p, obj0, g0, minibatches=batch is not None)
-        best = stopper.best_epoch if stopper is not None else None
-        return W, b, self._history(curves, stop_reason, message, best)
+            obj0, g0 = run.curves["objective"][0], run.curves["grad_norm"][0]
+            self._warn_unfinished(run.curves, p, obj0, g0, minibatches=batch is not None)
+        return W, b, run.history()
+
+    def _unpack(self, params: list[Array], b: Array) -> tuple[Array, Array]:
+        """``W`` and ``b`` from the optimizer's parameter list (``b`` unchanged without an intercept)."""
+        return params[0], (params[1] if self.fit_intercept else b)
 
     def _step(
-        self, xp: Any, opt: Any, p: dict[str, Any], params: list[Array], state: Any,
-        X: Array, T: Array, b: Array, idx: Array | None, prox: bool,
+        self,
+        xp: Any,
+        opt: Any,
+        p: dict[str, Any],
+        params: list[Array],
+        state: Any,
+        X: Array,
+        T: Array,
+        b: Array,
+        idx: Array | None,
+        prox: bool,
     ) -> tuple[list[Array], Any]:
         r"""One update on the rows ``idx`` (all when ``None``): :math:`\theta \leftarrow \theta - \eta\,\nabla J_B`.
 
@@ -534,8 +543,13 @@ class LinearGDModel(BaseEstimator):
     ) -> None:
         """At ``max_epochs``: warn about a run that ended far above its start, else about one that did not converge."""
         unstable = divergence.warn_if_unstable(
-            obj0, curves["objective"][-1], step=p["max_epochs"], lr=curves["lr"][-1], unit="epoch",
-            hint=DIVERGENCE_HINT, stacklevel=4,
+            obj0,
+            curves["objective"][-1],
+            step=p["max_epochs"],
+            lr=curves["lr"][-1],
+            unit="epoch",
+            hint=DIVERGENCE_HINT,
+            stacklevel=4,
         )
         if unstable is None and self._curvature is not None and self.tol is not None:
             noise = " (minibatch gradients are noisy: decay lr or enlarge batch_size)" if minibatches else ""
@@ -599,6 +613,116 @@ class LinearGDModel(BaseEstimator):
     def _sklearn_scores(X: Any, y: Any, sample_weight: Any) -> bool:
         """Whether scikit-learn's ``score`` applies (host data or sample weights) rather than the array-API one."""
         return sample_weight is not None or is_host(X) or is_host(y)
+
+
+def _uses_prox(opt: Any, p: dict[str, Any], l1_method: str) -> bool:
+    """Whether the L1 part is handled by the soft-threshold; refuses optimizers whose steps it does not fit."""
+    prox = p["alpha1"] > 0 and l1_method == "prox"
+    if prox and not _plain_step(opt):
+        raise ValueError(
+            f"l1_method='prox' is proximal gradient descent: it needs plain gradient steps (optimizer 'gd', or "
+            f"'sgd' without momentum), got {opt!r}. With momentum or adaptive rules the soft-threshold does not "
+            "match the step and the fixed point is not the L1 solution; use l1_method='subgradient' "
+            "(no exact zeros) or optimizer='gd'"
+        )
+    return prox
+
+
+class _Descent:
+    """The records of one :meth:`LinearGDModel._descend` and how each epoch ends it.
+
+    ``curves`` holds the lists of :class:`FitHistory` (``train``, ``objective``, ``val``, ``grad_norm``,
+    ``lr``); :meth:`end_of_epoch` gives the divergence verdict, tells a ``ReduceOnPlateau`` rate the
+    monitored loss, and asks early stopping and ``tol`` whether to stop.
+    """
+
+    def __init__(
+        self,
+        model: LinearGDModel,
+        xp: Any,
+        opt: Any,
+        p: dict[str, Any],
+        X: Array,
+        T: Array,
+        X_val: Array | None,
+        T_val: Array | None,
+    ) -> None:
+        self.model, self.xp, self.p = model, xp, p
+        self.X, self.T, self.X_val, self.T_val = X, T, X_val, T_val
+        self.plateau = getattr(getattr(opt, "lr", None), "observe", None)  # a ReduceOnPlateau schedule
+        self.eps, self.dtype = divergence.optimizer_eps(opt), dtype_of(X)
+        self.curves: dict[str, list[float]] = {"train": [], "objective": [], "val": [], "grad_norm": [], "lr": []}
+        self.stopper: EarlyStopping | None = None
+        self.stop_reason, self.message = "max_epochs", f"reached max_epochs={p['max_epochs']}"
+
+    def record(self, W: Array, b: Array) -> None:
+        """Append the training loss, the objective, the validation loss and the gradient norm at ``W, b``."""
+        model, xp, X, T, curves = self.model, self.xp, self.X, self.T, self.curves
+        S = X @ W + b
+        term = float(model._data_term(xp, S, T))
+        curves["train"].append(model._loss_scale * term)
+        curves["objective"].append(term + model._penalty(W, self.p))
+        val = math.nan if self.X_val is None else float(model._loss(xp, self.X_val @ W + b, self.T_val))
+        curves["val"].append(val)
+        curves["grad_norm"].append(model._stationarity(xp, X, S, T, W, self.p))
+
+    def start(self, W: Array, b: Array, params: list[Array]) -> None:
+        """Record the starting point (epoch 0), and show it to early stopping when the model asks for it."""
+        self.record(W, b)
+        if self.model.early_stopping:
+            self.stopper = EarlyStopping(self.p["patience"], restore_best=True)
+            self.stopper.update(self.curves["val"][0], params)
+
+    def end_of_epoch(self, epoch: int, params: list[Array]) -> list[Array] | None:
+        """After the record of ``epoch``: ``None`` to go on, else the parameters to keep (training stops).
+
+        Raises :class:`~gdcourse.descent.DivergenceError` with the verdict of :func:`gdcourse.divergence.classify`.
+        """
+        curves = self.curves  # non-finite weights make the objective NaN too: one verdict covers both
+        problem = divergence.classify(
+            curves["objective"],
+            True,
+            epoch,
+            curves["lr"][-1],
+            self.dtype,
+            eps=self.eps,
+            unit="epoch",
+            hint=DIVERGENCE_HINT,
+        )
+        if problem is not None:
+            message = f"{type(self.model).__name__} {problem.message}"
+            raise DivergenceError(message, self.model._history(curves, "diverged", message, None), problem)
+        if self.plateau is not None:
+            self.plateau(curves["val"][-1] if self.model.early_stopping else curves["objective"][-1])
+        if self.stopper is not None and self.stopper.update(curves["val"][-1], params):
+            return self._stop_early(params)
+        if self._converged(epoch):
+            return params
+        return None
+
+    def _stop_early(self, params: list[Array]) -> list[Array]:
+        """Early stopping said stop: the parameters of the best epoch, and why."""
+        assert self.stopper is not None
+        self.stop_reason = "early_stopping"
+        self.message = (
+            f"validation loss did not improve for {self.p['patience']} epochs; kept the parameters of "
+            f"epoch {self.stopper.best_epoch} (validation loss {self.stopper.best_loss:.4g})"
+        )
+        return self.stopper.restore(params)
+
+    def _converged(self, epoch: int) -> bool:
+        """Whether the gradient norm has shrunk to ``tol`` times its first value (smooth losses only)."""
+        tol, g0, g = self.model.tol, self.curves["grad_norm"][0], self.curves["grad_norm"][-1]
+        if self.model._curvature is None or tol is None or not g <= tol * g0:
+            return False
+        self.stop_reason = "tol"
+        self.message = f"gradient norm {g:.3g} <= tol * initial gradient norm ({tol:g} * {g0:.3g}) at epoch {epoch}"
+        return True
+
+    def history(self) -> FitHistory:
+        """The :class:`FitHistory` of the run as it ended."""
+        best = self.stopper.best_epoch if self.stopper is not None else None
+        return self.model._history(self.curves, self.stop_reason, self.message, best)
 
 
 def _plain_step(opt: Any) -> bool:

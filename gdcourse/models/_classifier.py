@@ -62,6 +62,20 @@ class LinearClassifier(ClassifierMixin, LinearGDModel):
 
         Host data (and any call with ``sample_weight``) uses scikit-learn's ``accuracy_score``;
         arrays of another library are scored where they live.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            The examples to classify.
+        y : array-like, shape (n_samples,)
+            Their true labels.
+        sample_weight : array-like, optional
+            A weight per example (scikit-learn's score then); ``None`` counts every example once.
+
+        Returns
+        -------
+        float
+            Accuracy in :math:`[0, 1]`.
         """
         if self._sklearn_scores(X, y, sample_weight):
             return super().score(X, y, sample_weight=sample_weight)

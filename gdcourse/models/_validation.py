@@ -44,7 +44,26 @@ def _n_samples(a: Any) -> int | None:
 
 
 def check_fit_data(est: Any, X: Any, y: Any, *, classifier: bool) -> tuple[Array, Array]:
-    """Validate ``X, y`` for ``fit``; sets ``est.n_features_in_``.  Returns arrays of one library."""
+    """Validate ``X, y`` for ``fit``; sets ``est.n_features_in_``.  Returns arrays of one library.
+
+    Parameters
+    ----------
+    est : estimator
+        The estimator being fitted (its class name goes into the messages; ``n_features_in_`` is set on it).
+    X : array-like or array-API array
+        Training inputs, 2-D.  NaN, inf, complex numbers and 0 samples or features are refused
+        (``ValueError``); integers become float64.
+    y : array-like or array-API array
+        Targets, one per row of ``X`` (a column vector is flattened with a ``DataConversionWarning``).
+        ``None`` and a library other than ``X``'s are refused (``ValueError``, ``TypeError``).
+    classifier : bool
+        Check ``y`` as class labels (integers, or strings on the host); else cast it to ``X``'s dtype.
+
+    Returns
+    -------
+    X, y : arrays
+        Validated, from one library (NumPy for host data).
+    """
     name = type(est).__name__
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None")
@@ -72,7 +91,20 @@ def check_fit_data(est: Any, X: Any, y: Any, *, classifier: bool) -> tuple[Array
 
 
 def check_predict_data(est: Any, X: Any) -> Array:
-    """Validate ``X`` for ``predict``-like methods against the fitted number of features."""
+    """Validate ``X`` for ``predict``-like methods against the fitted number of features.
+
+    Parameters
+    ----------
+    est : estimator
+        A fitted estimator (its ``n_features_in_``).
+    X : array-like or array-API array
+        The inputs to predict for; another number of columns than at ``fit`` raises ``ValueError``.
+
+    Returns
+    -------
+    array
+        Floating 2-D ``X``, in its own library.
+    """
     if is_host(X):
         return validate_data(est, X, dtype=[np.float64, np.float32], reset=False)
     name = type(est).__name__
@@ -148,7 +180,15 @@ def encode_labels(y: Array) -> tuple[np.ndarray, Array]:
 
 
 def labels_like(classes: np.ndarray, idx: Array) -> Array:
-    """``classes[idx]`` in the library and device of ``idx`` (host NumPy for string labels)."""
+    """``classes[idx]`` in the library and device of ``idx`` (host NumPy for string labels).
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        The sorted class labels (``classes_``).
+    idx : array
+        Class indices (int64), in any array-API library.
+    """
     if is_numpy_array(idx):
         return classes[idx]
     xp = array_namespace(idx)

@@ -111,6 +111,19 @@ class LinearRegression(RegressorMixin, LinearGDModel):
         r"""Coefficient of determination :math:`R^2 = 1 - \sum_i (y_i - \hat y_i)^2 / \sum_i (y_i - \bar y)^2`.
 
         Host data (and any call with ``sample_weight``) uses scikit-learn's ``r2_score``.
+
+        Parameters
+        ----------
+        X, y : array-like
+            Inputs ``(n_samples, n_features)`` and the true targets :math:`y_i` ``(n_samples,)``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the squared errors (handled by scikit-learn).
+
+        Returns
+        -------
+        float
+            :math:`R^2`: 1 for perfect predictions, 0 for predicting :math:`\bar y`, negative when worse.
+            Constant targets give 1.0 when predicted exactly, else 0.0.
         """
         if self._sklearn_scores(X, y, sample_weight):
             return super().score(X, y, sample_weight=sample_weight)

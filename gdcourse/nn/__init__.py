@@ -1,4 +1,4 @@
-r"""Neural-network layers on the array engine: Linear, activations, losses, Conv2d, pooling, RNN, LSTM, dropout.
+r"""Neural-network layers on the array engine: Linear, activations, losses, Conv2d, pooling, RNN, LSTM, dropout, norms.
 
 Every layer is a :class:`Module`: calling it on a :class:`~gdcourse.autodiff.Tensor` (or a plain
 array) records the forward computation, so ``loss.backward()`` fills the gradient of each parameter.
@@ -31,14 +31,15 @@ reproducible as a whole.  The dtype is a parameter (``"float64"`` by default); i
 
 Layers vectorise over the batch (the first axis); only recurrent layers loop, over time steps.
 
-=====================================  =================================================================
-:class:`Module`, :class:`Sequential`   parameters as a list of arrays; containers (``nn.module``)
-:class:`Linear`, :class:`MLP`          affine layer (one fused :func:`linear` op), perceptron (``nn.layers``)
-:class:`ReLU`, :class:`Tanh`, ...      activations, :class:`Softmax`, :class:`Flatten`, :class:`Dropout`
-:func:`softmax_cross_entropy`          stable cross-entropy from logits; :func:`mse_loss` (``nn.loss``)
-:class:`Conv2d`, pooling               im2col convolution, :class:`MaxPool2d`, :class:`AvgPool2d` (``nn.conv``)
-:class:`RNN`, :class:`LSTM`            cells unrolled over time (``nn.recurrent``)
-=====================================  =================================================================
+========================================  ========================================================================
+:class:`Module`, :class:`Sequential`      parameters as a list of arrays; containers (``nn.module``)
+:class:`Linear`, :class:`MLP`             affine layer (one fused :func:`linear` op), perceptron (``nn.layers``)
+:class:`ReLU`, :class:`Tanh`, ...         activations, :class:`Softmax`, :class:`Flatten`, :class:`Dropout`
+:func:`softmax_cross_entropy`             stable cross-entropy from logits; :func:`mse_loss` (``nn.loss``)
+:class:`Conv2d`, pooling                  im2col convolution, :class:`MaxPool2d`, :class:`AvgPool2d` (``nn.conv``)
+:class:`RNN`, :class:`LSTM`               cells unrolled over time (``nn.recurrent``)
+:class:`BatchNorm1d`, :class:`LayerNorm`  batch and layer normalisation (``nn.normalization``)
+========================================  ========================================================================
 """
 
 from gdcourse.nn.conv import AvgPool2d, Conv2d, MaxPool2d
@@ -57,6 +58,7 @@ from gdcourse.nn.layers import (
 )
 from gdcourse.nn.loss import mse_loss, softmax_cross_entropy
 from gdcourse.nn.module import Module, Sequential
+from gdcourse.nn.normalization import BatchNorm1d, LayerNorm
 from gdcourse.nn.recurrent import LSTM, RNN, LSTMCell, RNNCell
 
 __all__ = [
@@ -65,11 +67,13 @@ __all__ = [
     "MLP",
     "RNN",
     "AvgPool2d",
+    "BatchNorm1d",
     "Conv2d",
     "Dropout",
     "Flatten",
     "Identity",
     "LSTMCell",
+    "LayerNorm",
     "Linear",
     "MaxPool2d",
     "Module",

@@ -92,6 +92,20 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     (sums over every leading axis of ``x``).  The same as ``x @ weight.T + bias`` on the engine,
     in one node instead of three: this is the step that dominates an MLP's training time.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., in)
+        The input :math:`X`; every leading axis is a batch axis.
+    weight : Tensor, shape (out, in)
+        :math:`W`, as stored by :class:`Linear` (and ``torch.nn.Linear``).
+    bias : Tensor of shape (out,), optional
+        :math:`b`; ``None`` for no bias.  Shapes and dtypes are not checked here (:class:`Linear` does).
+
+    Returns
+    -------
+    Tensor, shape (..., out)
+        :math:`Y`, a node of the graph with the backward rule above.
     """
     xp = x.xp
     xd, w = x.data, weight.data

@@ -84,6 +84,16 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
 
     ``pred`` and ``target`` must have the same shape (no silent broadcasting of ``(N, 1)``
     against ``(N,)``).
+
+    Parameters
+    ----------
+    pred : Tensor or array
+        The predictions :math:`\hat y`, any shape.
+    target : Tensor or array
+        The targets :math:`y`, the shape of ``pred`` (another shape raises ``ValueError``).
+    reduction : {"mean", "sum", "none"}
+        The mean over every element (default), their sum, or the squared errors themselves;
+        another value raises ``ValueError``.
     """
     p = as_tensor(pred)
     t = target if isinstance(target, Tensor) else Tensor(target)

@@ -1,4 +1,4 @@
-"""The :class:`Module` base class (parameters as a list of arrays) and :class:`Sequential`."""
+"""The :class:`Module` base class (parameters as a list of arrays, buffers) and :class:`Sequential`."""
 
 from __future__ import annotations
 
@@ -19,19 +19,31 @@ Seed = int | np.random.Generator | None
 
 
 class Module:
-    """Base class of layers and models: holds parameters and sub-modules, in assignment order.
+    """Base class of layers and models: holds parameters, buffers and sub-modules, in assignment order.
 
     A subclass calls ``super().__init__()``, assigns its parameters as tensors with
-    ``requires_grad=True`` and its sub-modules as attributes, and defines ``forward``.
+    ``requires_grad=True`` and its sub-modules as attributes, declares its buffers with
+    :meth:`register_buffer`, and defines ``forward``.
+
+    **Buffers** are a layer's state that is not learned: arrays without gradient that the forward
+    pass may update, such as :class:`~gdcourse.nn.BatchNorm1d`'s running statistics (PyTorch's
+    buffers).  Once registered, a buffer is an ordinary attribute: reading it gives the array, and
+    assigning a new array to it (``self.running_mean = ...``) replaces the buffer.  Buffers are not
+    parameters: :meth:`parameters`, :meth:`grads`, :meth:`set_parameters` and :meth:`num_parameters`
+    leave them out, so no optimizer touches them; :meth:`named_buffers`, :meth:`buffers`,
+    :meth:`state_dict`, :meth:`load_state_dict` and the checkpoints of :mod:`gdcourse.train` include
+    them.  Every buffer is saved (torch's ``persistent=False`` is not offered).
     """
 
     # Set in __init__ with object.__setattr__ (this class's __setattr__ needs them).
     _params: dict[str, Tensor]
+    _buffers: dict[str, Array]
     _modules: dict[str, Module]
     training: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
@@ -39,10 +51,18 @@ class Module:
         if "_params" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name}")
         if isinstance(value, Tensor) and value.requires_grad:
+            self._buffers.pop(name, None)  # a parameter now, as in torch
             self._params[name] = value
         elif isinstance(value, Module):
+            self._buffers.pop(name, None)
             self._modules[name] = value
+        elif name in self._buffers:  # a registered buffer: the new array replaces it
+            self._buffers[name] = _buffer_array(name, value)
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._buffers.pop(name, None)  # a deleted buffer is no longer saved
+        object.__delattr__(self, name)
 
     def forward(self, *args: Any) -> Any:
         """The layer's computation; subclasses define it."""
@@ -93,17 +113,98 @@ class Module:
                 t.xp = array_namespace(p)
             t.data = p
 
+    # ------------------------------------------------------------------ buffers
+
+    def register_buffer(self, name: str, array: Array) -> None:
+        """Declare ``array`` as the buffer ``name`` of this module, reachable as the attribute ``name``.
+
+        Afterwards ``self.<name> = new_array`` replaces the buffer (it must be an array too).
+
+        Parameters
+        ----------
+        name : str
+            The attribute's name: not empty, without ``"."``, not already an attribute (other than
+            a buffer of that name, which is replaced).
+        array : array
+            A plain array of any supported library (not a :class:`~gdcourse.autodiff.Tensor`:
+            buffers have no gradient); kept as it is, not copied.
+
+        Raises
+        ------
+        TypeError
+            If ``name`` is not text or ``array`` is not an array.
+        KeyError
+            If ``name`` is empty, contains ``"."`` or is already an attribute of another kind.
+        """
+        if "_params" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before register_buffer")
+        if not isinstance(name, str):
+            raise TypeError(f"a buffer's name must be text, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"a buffer's name must be non-empty and without '.', got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute {name!r} already exists; a buffer needs a name of its own")
+        self._buffers[name] = _buffer_array(name, array)
+        object.__setattr__(self, name, array)
+
+    def _walk_buffers(self, prefix: str) -> Iterator[tuple[str, Array]]:
+        for name, b in self._buffers.items():
+            yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m._walk_buffers(f"{prefix}{name}.")
+
+    def named_buffers(self) -> list[tuple[str, Array]]:
+        """``(name, array)`` for every buffer, own ones first (registration order), then each sub-module's.
+
+        Names are dotted like the parameters' (``"1.running_mean"``), as in PyTorch's ``state_dict``.
+        """
+        return list(self._walk_buffers(""))
+
+    def buffers(self) -> list[Array]:
+        """The buffer arrays, in the order of :meth:`named_buffers` (not copied)."""
+        return [b for _, b in self._walk_buffers("")]
+
+    def _walk_state(self, prefix: str) -> Iterator[tuple[str, Array]]:
+        """Each module's parameters, then its buffers, then its sub-modules': PyTorch's ``state_dict`` order."""
+        for name, t in self._params.items():
+            yield prefix + name, t.data
+        for name, b in self._buffers.items():
+            yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m._walk_state(f"{prefix}{name}.")
+
     def state_dict(self) -> dict[str, Array]:
-        """``{name: array}`` of every parameter (for checkpoints; arrays are not copied)."""
-        return dict(self.named_parameters())
+        """``{name: array}`` of every parameter and buffer (for checkpoints; arrays are not copied).
+
+        In PyTorch's order: module by module, its parameters then its buffers, then its sub-modules'
+        (``"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight"...``).
+        """
+        return dict(self._walk_state(""))
 
     def load_state_dict(self, state: dict[str, Array]) -> None:
-        """Load parameters by name from :meth:`state_dict` (every name must be present)."""
-        names = [name for name, _ in self.named_tensors()]
+        """Load parameters and buffers by name from :meth:`state_dict` (every name must be present, no other).
+
+        Every shape is checked before anything changes; the arrays are used as they are (not copied,
+        dtype and device as given), as by :meth:`set_parameters`.
+        """
+        names = [name for name, _ in self._walk_state("")]
         missing, extra = set(names) - set(state), set(state) - set(names)
         if missing or extra:
             raise KeyError(f"state does not match the model: missing {sorted(missing)}, unexpected {sorted(extra)}")
-        self.set_parameters([state[name] for name in names])
+        buffers = []
+        for name, current in self._walk_buffers(""):
+            new = state[name].data if isinstance(state[name], Tensor) else state[name]
+            if not is_array_api_obj(new) or tuple(new.shape) != tuple(current.shape):
+                got = tuple(new.shape) if is_array_api_obj(new) else type(new).__name__
+                raise ValueError(f"buffer {name!r} has shape {tuple(current.shape)}, got {got}")
+            buffers.append((name, new))
+        self.set_parameters([state[name] for name, _ in self.named_tensors()])  # checks, then sets
+        for name, new in buffers:
+            *path, leaf = name.split(".")
+            owner: Module = self
+            for part in path:
+                owner = owner._modules[part]
+            setattr(owner, leaf, new)
 
     def zero_grad(self) -> None:
         """Forget the gradients (``grad = None``) before the next ``backward()``."""
@@ -136,6 +237,15 @@ class Module:
     def extra_repr(self) -> str:
         """Arguments shown by ``repr``."""
         return ""
+
+
+def _buffer_array(name: str, value: Any) -> Array:
+    """``value``, checked to be a plain array that can be the buffer ``name``."""
+    if isinstance(value, Tensor):
+        raise TypeError(f"buffer {name!r} must be a plain array, got a Tensor (a buffer has no gradient: use .data)")
+    if not is_array_api_obj(value):
+        raise TypeError(f"buffer {name!r} must be an array, got {type(value).__name__}")
+    return value
 
 
 def _param(data: Array) -> Tensor:

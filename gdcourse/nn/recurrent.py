@@ -79,7 +79,20 @@ class RNNCell(Module):
         return Tensor(x.xp.zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=_device(x.data)))
 
     def forward(self, x: Any, h: Any = None) -> Tensor:
-        """The next hidden state for input ``x`` ``(N, in)`` and state ``h`` ``(N, H)`` (zeros if omitted)."""
+        """The next hidden state for input ``x`` ``(N, in)`` and state ``h`` ``(N, H)`` (zeros if omitted).
+
+        Parameters
+        ----------
+        x : Tensor or array, shape (N, in)
+            The inputs of this time step; another shape raises ``ValueError``.
+        h : Tensor or array of shape (N, H), optional
+            The previous hidden state; ``None`` starts from zeros.
+
+        Returns
+        -------
+        Tensor, shape (N, H)
+            :math:`h'`.
+        """
         x = as_tensor(x)
         self._check(x)
         h = self._zeros(x) if h is None else as_tensor(h)
@@ -120,7 +133,20 @@ class LSTMCell(RNNCell):
 
     # An LSTMCell shares RNNCell's weights and checks, but its state is a pair: (h', c'), not h'.
     def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
-        """``(h', c')`` for input ``x`` ``(N, in)`` and ``state = (h, c)`` (zeros if omitted)."""
+        """``(h', c')`` for input ``x`` ``(N, in)`` and ``state = (h, c)`` (zeros if omitted).
+
+        Parameters
+        ----------
+        x : Tensor or array, shape (N, in)
+            One time step's inputs; another shape raises ``ValueError``.
+        state : pair of Tensors or arrays, optional
+            The hidden state :math:`h` and the cell state :math:`c`, each ``(N, H)``; ``None``: both zero.
+
+        Returns
+        -------
+        h, c : Tensor, shape (N, H)
+            The next hidden and cell states :math:`h'` and :math:`c'`.
+        """
         x = as_tensor(x)
         self._check(x)
         if state is None:
@@ -160,7 +186,22 @@ class RNN(Module):
         self.cell = RNNCell(input_size, hidden_size, bias, nonlinearity, init=init, seed=seed, dtype=dtype)
 
     def forward(self, x: Any, h0: Any = None) -> tuple[Tensor, Tensor]:
-        """Run the cell over the time axis of ``x``."""
+        r"""Run the cell over the time axis of ``x``.
+
+        Parameters
+        ----------
+        x : Tensor or array, shape (N, T, input_size)
+            A batch of sequences, batch first, :math:`T \ge 1`; another shape raises ``ValueError``.
+        h0 : Tensor or array of shape (N, H), optional
+            The hidden state before the first step (zeros when ``None``).
+
+        Returns
+        -------
+        outputs : Tensor, shape (N, T, H)
+            The hidden state after every step.
+        h : Tensor, shape (N, H)
+            The last one, :math:`h_T`.
+        """
         x = as_tensor(x)
         _check_sequence(x, self.cell)
         h = h0
@@ -193,7 +234,22 @@ class LSTM(Module):
         self.cell = LSTMCell(input_size, hidden_size, bias, init=init, seed=seed, dtype=dtype)
 
     def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """Run the cell over the time axis of ``x``."""
+        r"""Run the cell over the time axis of ``x``.
+
+        Parameters
+        ----------
+        x : Tensor or array, shape (N, T, input_size)
+            Sequences, batch first, at least one step long (else ``ValueError``).
+        state : (h0, c0), optional
+            Hidden and cell states before the first step, each ``(N, H)``; zeros when ``None``.
+
+        Returns
+        -------
+        outputs : Tensor, shape (N, T, H)
+            The hidden states :math:`h_1, \dots, h_T`.
+        (h, c) : pair of Tensors, shape (N, H)
+            The states after the last step, :math:`(h_T, c_T)`.
+        """
         x = as_tensor(x)
         _check_sequence(x, self.cell)
         outputs = []

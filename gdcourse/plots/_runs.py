@@ -113,7 +113,21 @@ def as_runs(histories: Any, *, kind: str) -> list[Run]:
 
 
 def figure_and_axes(ax: Axes | None, **subplots_kw: Any) -> tuple[Figure, Axes]:
-    """``ax`` and its figure, or a new pyplot figure with one axes."""
+    """``ax`` and its figure, or a new pyplot figure with one axes.
+
+    Parameters
+    ----------
+    ax : Axes or None
+        The axes to draw into; ``None`` makes a new figure with ``plt.subplots(**subplots_kw)``.
+        Anything else is rejected (``TypeError``).
+    **subplots_kw
+        Passed to :func:`matplotlib.pyplot.subplots` for a new figure (e.g. ``figsize``); unused with ``ax``.
+
+    Returns
+    -------
+    (Figure, Axes)
+        The figure holding ``ax`` (its root figure, not a subfigure) and ``ax``.
+    """
     if ax is None:
         fig, ax = plt.subplots(**subplots_kw)
         return fig, ax
@@ -143,6 +157,26 @@ def window_of(
     diverged nor ended with a higher cost than it started with, but the window
     never grows beyond ``max_growth`` times the domain's span around its centre
     (a run that escapes is drawn until it leaves the window).
+
+    Parameters
+    ----------
+    objective : Objective
+        Its ``domain``, one ``(low, high)`` pair per coordinate, is the smallest window.  Without one
+        (and without ``window``) the window is unknown (``ValueError``).
+    runs : sequence of Run
+        The runs to show, from :func:`as_runs`; their paths may grow the window.
+    window : sequence of (float, float), or None
+        An explicit window, one finite ``(low, high)`` pair with ``low < high`` per coordinate, used as
+        it is; anything else is rejected (``ValueError``).  ``None`` computes the window.
+    dim : int
+        Number of coordinates drawn (1 for a curve, 2 for a contour map).
+    max_growth : float, default 3.0
+        The window grows at most to ``max_growth`` times the domain's half-span on each side of its centre.
+
+    Returns
+    -------
+    list of (float, float)
+        One ``(low, high)`` pair per coordinate.
     """
     if window is not None:
         win = np.asarray(window, dtype=np.float64).reshape(dim, 2)
@@ -176,7 +210,21 @@ def f_min_of(objective: Any) -> float | None:
 
 
 def evaluate(objective: Any, grid: np.ndarray) -> np.ndarray:
-    """``objective.value`` on a host grid of shape ``(dim, *shape)``, returned on the host with NaN for non-finite."""
+    """``objective.value`` on a host grid of shape ``(dim, *shape)``, returned on the host with NaN for non-finite.
+
+    Parameters
+    ----------
+    objective : Objective or callable
+        Its ``value(theta)`` (or the callable itself) must be vectorised: ``theta`` of shape ``(dim, *shape)``
+        gives values of shape ``shape``; another shape is rejected (``ValueError``).
+    grid : ndarray, shape (dim, *shape)
+        The points, coordinates first (e.g. ``np.stack(np.meshgrid(x, y))``).
+
+    Returns
+    -------
+    ndarray, shape ``shape``
+        The values as float64, NaN where they are not finite (matplotlib leaves a gap there).
+    """
     value_fn = getattr(objective, "value", objective)
     with np.errstate(all="ignore"):
         z = np.asarray(to_numpy(value_fn(grid)), dtype=np.float64)

@@ -11,6 +11,9 @@ themselves are deterministic PNGs (same matplotlib version, same data).  Two sma
 player fully offline: the Font Awesome stylesheet it loads from a CDN is dropped and its button icons
 are replaced by plain Unicode symbols.
 
+:func:`embedded_player` does that last part (player, fixed id, compressed frames) for any matplotlib
+animation: :func:`gdcourse.widgets.race.animate_race` uses it too.
+
 Keep animations small, they are stored in the notebook: a few dozen frames (``n_frames``), a small
 figure and a low ``dpi``; the size of the HTML is ``len(anim.html)``.
 """
@@ -24,22 +27,24 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.animation import Animation, FuncAnimation, HTMLWriter
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from PIL import Image
 
-from gdcourse.plots._runs import GID_TRAJECTORY, as_runs, window_of
+from gdcourse.plots._runs import GID_TRAJECTORY, Run, as_runs, window_of
 from gdcourse.plots.paths import plot_contour
 from gdcourse.plots.style import PALETTE
 
-if TYPE_CHECKING:
-    from matplotlib.typing import LegendLocType
+# matplotlib.typing.LegendLocType exists from matplotlib 3.11 on; the course supports older ones
+LegendLocType = str | tuple[float, float]
 
-__all__ = ["AnimationHTML", "animate_paths", "compress_frames", "deterministic_ids"]
+__all__ = ["AnimationHTML", "animate_paths", "compress_frames", "deterministic_ids", "embedded_player"]
 
 _ICONS = {
     "fa fa-minus": "&minus;",
@@ -149,6 +154,71 @@ def _frame_steps(n_steps: int, n_frames: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n_steps, n_frames)).astype(int))
 
 
+def embedded_player(animation: Animation, name: str, *, n_frames: int, interval: int, dpi: int) -> AnimationHTML:
+    """Render ``animation`` as matplotlib's JavaScript player, frames embedded, deterministic and compressed.
+
+    The player is written by :class:`~matplotlib.animation.HTMLWriter`, then its frames are re-encoded
+    (:func:`compress_frames`) and its id derived from ``name`` and the content (:func:`deterministic_ids`).
+
+    Parameters
+    ----------
+    animation : matplotlib.animation.Animation
+        The animation to render, e.g. a :class:`~matplotlib.animation.FuncAnimation`; every frame is drawn.
+    name : str
+        Used for the player's id (see :func:`deterministic_ids`).
+    n_frames : int
+        The number of frames of ``animation``, kept in the result.
+    interval : int
+        Milliseconds between frames (the player's speed: ``1000 / interval`` frames per second).
+    dpi : int
+        Resolution of the frames.
+
+    Returns
+    -------
+    AnimationHTML
+        Shown as the player when it is the last expression of a cell.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "animation.html")
+        # matplotlib's stub says int, but a float works: matplotlib's own to_jshtml passes fps=1000 / interval
+        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")  # type: ignore[arg-type]
+        animation.save(str(path), writer=writer, dpi=dpi)
+        html = path.read_text()
+    return AnimationHTML(deterministic_ids(compress_frames(html), name), name, n_frames)
+
+
+def _runs_in_the_plane(histories: Any) -> list[Run]:
+    """``histories`` as runs with 2-D paths; no run, or a path of another dimension, is an error."""
+    runs = as_runs(histories, kind="path")
+    if not runs:
+        raise ValueError("histories is empty: give at least one run to animate")
+    for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
+        if run.path.shape[1] != 2:
+            raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 2")
+    return runs
+
+
+def _draw_map(ax: Axes, objective: Any, window: list[tuple[float, float]], levels: int) -> None:
+    """The objective's contour map over ``window``, drawn once for every frame, without anti-aliasing."""
+    plot_contour(objective, ax=ax, window=window, levels=levels)
+    for contours in ax.collections:  # crisp contour lines compress to half the size of anti-aliased ones
+        contours.set_antialiased(False)
+
+
+def _moving_artists(ax: Axes, runs: list[Run]) -> tuple[list[Line2D], list[Line2D]]:
+    """For each run, an empty line (its path so far) and an empty large dot (its current iterate)."""
+    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    lines, heads = [], []
+    for i, run in enumerate(runs):
+        color = colors[i % len(colors)]
+        (line,) = ax.plot([], [], color=color, linewidth=1.5, alpha=0.9, label=run.label, gid=GID_TRAJECTORY)
+        (head,) = ax.plot([], [], color=color, marker="o", markersize=9, linestyle="none", markeredgecolor="white")
+        lines.append(line)
+        heads.append(head)
+    return lines, heads
+
+
 def animate_paths(
     objective: Any,
     histories: Any,
@@ -203,29 +273,12 @@ def animate_paths(
         raise ValueError(f"n_frames must be an integer from 2 to 60 (each frame is stored), got {n_frames!r}")
     if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
         raise ValueError(f"interval must be a positive number of milliseconds, got {interval!r}")
-    runs = as_runs(histories, kind="path")
-    if not runs:
-        raise ValueError("histories is empty: give at least one run to animate")
-    for i, run in enumerate(runs):
-        assert run.path is not None  # as_runs(kind="path") checked
-        if run.path.shape[1] != 2:
-            raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 2")
+    runs = _runs_in_the_plane(histories)
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     ax = fig.subplots()
-    win = window_of(objective, runs, window, 2)
-    plot_contour(objective, ax=ax, window=win, levels=levels)
-    for contours in ax.collections:  # crisp contour lines compress to half the size of anti-aliased ones
-        contours.set_antialiased(False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-    lines, heads = [], []
-    for i, run in enumerate(runs):
-        color = colors[i % len(colors)]
-        (line,) = ax.plot([], [], color=color, linewidth=1.5, alpha=0.9, label=run.label,
-                          gid=GID_TRAJECTORY)
-        (head,) = ax.plot([], [], color=color, marker="o", markersize=9, linestyle="none", markeredgecolor="white")
-        lines.append(line)
-        heads.append(head)
-    ax.legend(loc=legend_loc, fontsize=9)
+    _draw_map(ax, objective, window_of(objective, runs, window, 2), levels)
+    lines, heads = _moving_artists(ax, runs)
+    ax.legend(loc=cast(Any, legend_loc), fontsize=9)  # matplotlib's stubs name the location strings one by one
     ax.set(xticks=[], yticks=[], xlabel="", ylabel="")  # text is most of the drawing time; frames are small
     ax.set_title(f"{title or ''} step 0000", fontsize=11)
     fig.draw_without_rendering()  # lay out once, then keep the layout fixed for every frame
@@ -244,10 +297,4 @@ def animate_paths(
         return [*lines, *heads]
 
     anim = FuncAnimation(fig, draw, frames=len(steps), interval=interval, repeat=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "animation.html")
-        # matplotlib's stub says int, but a float works: matplotlib's own to_jshtml passes fps=1000 / interval
-        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")  # type: ignore[arg-type]
-        anim.save(str(path), writer=writer, dpi=dpi)
-        html = path.read_text()
-    return AnimationHTML(deterministic_ids(compress_frames(html), name), name, len(steps))
+    return embedded_player(anim, name, n_frames=len(steps), interval=interval, dpi=dpi)

@@ -24,7 +24,8 @@ artists carry ``gid`` tags so that tests and later code can find them:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,183 @@ def _indices_of(labels: np.ndarray, classes: np.ndarray, what: str) -> np.ndarra
     return idx
 
 
+def _labels_of(y: Any, n_samples: int) -> np.ndarray:
+    """``y`` on the host as a flat array, checked to hold one label per sample."""
+    labels = np.asarray(to_numpy(y) if not isinstance(y, list | tuple) else y).reshape(-1)
+    if labels.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} samples but y has {labels.shape[0]}; they must have the same length")
+    return labels
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """The classifier's decision on the grid: the mesh, the predicted region and the scores behind it."""
+
+    xx: np.ndarray  #: mesh coordinates, shape (grid, grid)
+    yy: np.ndarray
+    region: np.ndarray  #: index of the predicted class at each mesh point, shape (grid, grid)
+    scores: np.ndarray | None  #: (m,) one score or (m, K) scores per point; None when predict gave labels
+    n_classes: int  #: colours needed: the classes, or more if the regions hold more
+
+    @property
+    def binary(self) -> bool:
+        """One score :math:`z` per point: class 1 where :math:`z > 0`."""
+        return self.scores is not None and self.scores.ndim == 1
+
+    @property
+    def z(self) -> np.ndarray:
+        """The one score :math:`z` on the mesh, shape (grid, grid) (binary only)."""
+        return self.scores.reshape(self.xx.shape)  # type: ignore[union-attr]
+
+
+def _evaluate_on(evaluate: Callable[[Any], Any], points: np.ndarray, X: Any, xp: Any) -> np.ndarray:
+    """The classifier's output at ``points`` (evaluated in ``X``'s library), on the host, one row per point."""
+    out = np.asarray(to_numpy(evaluate(_like_X(points, X, xp))))
+    if out.shape[0] != points.shape[0]:
+        raise ValueError(f"the classifier returned {out.shape[0]} results for {points.shape[0]} grid points")
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    return out
+
+
+def _decide_on_grid(
+    evaluate: Callable[[Any], Any], kind: str, classes: np.ndarray, mesh: Sequence[np.ndarray], X: Any, xp: Any
+) -> _Decision:
+    """Evaluate the classifier on the mesh and decide each point's class: scores > 0, argmax, or the labels."""
+    xx, yy = mesh
+    out = _evaluate_on(evaluate, np.column_stack([xx.ravel(), yy.ravel()]), X, xp)
+    scores: np.ndarray | None = None
+    if kind == "labels":
+        region = _indices_of(out, classes, "predict(...)").reshape(xx.shape)
+    else:
+        scores = np.asarray(out, dtype=np.float64)
+        if not np.all(np.isfinite(scores)):
+            raise ValueError("the scores on the grid contain NaN or infinity")
+        if scores.ndim == 1:
+            region = (scores > 0).astype(np.int64).reshape(xx.shape)
+        else:
+            region = np.argmax(scores, axis=1).reshape(xx.shape)
+    decision = _Decision(xx, yy, region, scores, max(len(classes), int(region.max()) + 1))
+    if decision.binary and len(classes) != 2:
+        raise ValueError(f"one score per point means two classes, but y has {len(classes)}: {classes.tolist()}")
+    if scores is not None and scores.ndim == 2 and scores.shape[1] != len(classes):
+        raise ValueError(f"the classifier returned {scores.shape[1]} scores per point for {len(classes)} classes")
+    return decision
+
+
+def _draw_regions(ax: Axes, decision: _Decision, colours: list[str]) -> None:
+    """Fill the predicted regions, lightly: binary by the sign of :math:`z`, else by the region index."""
+    xx, yy = decision.xx, decision.yy
+    if decision.binary:
+        z = decision.z
+        filled = ax.contourf(
+            xx,
+            yy,
+            z,
+            levels=[min(z.min(), 0.0) - 1.0, 0.0, max(z.max(), 0.0) + 1.0],
+            colors=colours[:2],
+            alpha=REGION_ALPHA,
+        )
+    else:
+        filled = ax.contourf(
+            xx, yy, decision.region, levels=np.arange(decision.n_classes + 1) - 0.5, colors=colours, alpha=REGION_ALPHA
+        )
+    filled.set_gid(GID_REGIONS)
+
+
+def _draw_points(
+    ax: Axes, host: np.ndarray, true_idx: np.ndarray, classes: np.ndarray, colours: list[str]
+) -> list[Any]:
+    """One scatter per class present in the data, coloured by the true class; their legend handles."""
+    handles: list[Any] = []
+    for k, name in enumerate(classes):
+        mask = true_idx == k
+        if not np.any(mask):
+            continue
+        handles.append(
+            ax.scatter(
+                host[mask, 0],
+                host[mask, 1],
+                s=28,
+                color=colours[k],
+                edgecolors="white",
+                linewidths=0.6,
+                label=f"class {name}",
+                gid=GID_POINTS,
+                zorder=3,
+            )
+        )
+    return handles
+
+
+def _draw_boundaries(ax: Axes, decision: _Decision) -> Line2D:
+    """Draw the boundary :math:`z = 0`, or the borders between the regions; the legend handle for them."""
+    xx, yy = decision.xx, decision.yy
+    if decision.binary:
+        ax.contour(xx, yy, decision.z, levels=[0.0], colors="black", linewidths=2.0).set_gid(GID_BOUNDARY)
+    elif decision.scores is not None:
+        S = decision.scores.reshape(*xx.shape, -1)
+        for k in range(S.shape[-1] - 1):  # the last region's border is shared with the others: drawn already
+            others = np.max(np.delete(S, k, axis=-1), axis=-1)
+            ax.contour(xx, yy, S[..., k] - others, levels=[0.0], colors="black", linewidths=2.0).set_gid(GID_BOUNDARY)
+    else:
+        for k in range(decision.n_classes - 1):
+            inside = (decision.region == k).astype(np.float64)
+            if 0 < inside.sum() < inside.size:
+                ax.contour(xx, yy, inside, levels=[0.5], colors="black", linewidths=2.0).set_gid(GID_BOUNDARY)
+    boundary_label = "boundary $z = 0$" if decision.binary else "boundaries"
+    return Line2D([], [], color="black", linewidth=2.0, label=boundary_label)
+
+
+def _draw_margin(
+    ax: Axes, decision: _Decision, host: np.ndarray, true_idx: np.ndarray, own: np.ndarray
+) -> list[Line2D]:
+    r"""Draw the margin lines :math:`z = \pm 1` and ring the support vectors; their two legend handles.
+
+    ``own`` holds the scores :math:`z(x_i)` of the data points: :math:`x_i` is a support vector when
+    :math:`y_i z(x_i) \le 1` (up to :data:`SUPPORT_TOL`), with :math:`y_i = +1` for the second class.
+    """
+    ax.contour(
+        decision.xx, decision.yy, decision.z, levels=[-1.0, 1.0], colors="black", linewidths=1.4, linestyles="--"
+    ).set_gid(GID_MARGIN)
+    sign = np.where(true_idx == 1, 1.0, -1.0)
+    support = sign * own <= 1.0 + SUPPORT_TOL
+    ax.scatter(
+        host[support, 0],
+        host[support, 1],
+        s=130,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1.4,
+        gid=GID_SUPPORT,
+        zorder=4,
+    )
+    return [
+        Line2D([], [], color="black", linewidth=1.4, linestyle="--", label="margin $z = \\pm 1$"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            markersize=11,
+            markerfacecolor="none",
+            markeredgecolor="black",
+            linestyle="none",
+            label=f"support vectors ({int(support.sum())})",
+        ),
+    ]
+
+
+def _finish_axes(ax: Axes, gx: np.ndarray, gy: np.ndarray, handles: list[Any]) -> None:
+    """Window on the grid, default axis labels :math:`x_1, x_2` (kept if set), and the legend."""
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    if not ax.get_xlabel():
+        ax.set_xlabel("$x_1$")
+    if not ax.get_ylabel():
+        ax.set_ylabel("$x_2$")
+    ax.legend(handles=handles, loc="best", fontsize="small")
+
+
 def plot_decision_boundary(
     model_or_function: Any,
     X: Any,
@@ -179,97 +357,28 @@ def plot_decision_boundary(
     if isinstance(grid, bool) or not isinstance(grid, int | np.integer) or grid < 2:
         raise ValueError(f"grid must be an integer >= 2 (points per axis), got {grid!r}")
     xp, host = _host_features(X)
-    labels = np.asarray(to_numpy(y) if not isinstance(y, list | tuple) else y).reshape(-1)
-    if labels.shape[0] != host.shape[0]:
-        raise ValueError(f"X has {host.shape[0]} samples but y has {labels.shape[0]}; they must have the same length")
+    labels = _labels_of(y, host.shape[0])
     evaluate, kind = _scorer(model_or_function)
     classes = getattr(model_or_function, "classes_", None)
     classes = np.unique(labels) if classes is None else np.asarray(to_numpy(classes))
     true_idx = _indices_of(labels, classes, "y")
 
     gx, gy = _grid_axes(host, int(grid))
-    xx, yy = np.meshgrid(gx, gy)
-    points = np.column_stack([xx.ravel(), yy.ravel()])
-    out = np.asarray(to_numpy(evaluate(_like_X(points, X, xp))))
-    if out.shape[0] != points.shape[0]:
-        raise ValueError(f"the classifier returned {out.shape[0]} results for {points.shape[0]} grid points")
-    if out.ndim == 2 and out.shape[1] == 1:
-        out = out[:, 0]
-
-    scores: np.ndarray | None = None
-    if kind == "labels":
-        region = _indices_of(out, classes, "predict(...)").reshape(xx.shape)
-    else:
-        scores = np.asarray(out, dtype=np.float64)
-        if not np.all(np.isfinite(scores)):
-            raise ValueError("the scores on the grid contain NaN or infinity")
-        if scores.ndim == 1:
-            region = (scores > 0).astype(np.int64).reshape(xx.shape)
-        else:
-            region = np.argmax(scores, axis=1).reshape(xx.shape)
-    n_classes = max(len(classes), int(region.max()) + 1)
-    binary = scores is not None and scores.ndim == 1
-    if binary and len(classes) != 2:
-        raise ValueError(f"one score per point means two classes, but y has {len(classes)}: {classes.tolist()}")
-    if scores is not None and scores.ndim == 2 and scores.shape[1] != len(classes):
-        raise ValueError(f"the classifier returned {scores.shape[1]} scores per point for {len(classes)} classes")
-    if margin and not binary:
+    decision = _decide_on_grid(evaluate, kind, classes, np.meshgrid(gx, gy), X, xp)
+    if margin and not decision.binary:
         raise ValueError(
             "margin=True needs one score per point (a binary classifier with decision_function): the margin "
             "lines are z = ±1"
         )
 
     fig, ax = figure_and_axes(ax)
-    colours = [_colour(k) for k in range(n_classes)]
-    if binary:
-        z = scores.reshape(xx.shape)  # type: ignore[union-attr]
-        filled = ax.contourf(xx, yy, z, levels=[min(z.min(), 0.0) - 1.0, 0.0, max(z.max(), 0.0) + 1.0],
-                             colors=colours[:2], alpha=REGION_ALPHA)
-    else:
-        filled = ax.contourf(xx, yy, region, levels=np.arange(n_classes + 1) - 0.5, colors=colours,
-                             alpha=REGION_ALPHA)
-    filled.set_gid(GID_REGIONS)
-
-    handles: list[Any] = []
-    for k, name in enumerate(classes):
-        mask = true_idx == k
-        if not np.any(mask):
-            continue
-        handles.append(ax.scatter(host[mask, 0], host[mask, 1], s=28, color=colours[k], edgecolors="white",
-                                  linewidths=0.6, label=f"class {name}", gid=GID_POINTS, zorder=3))
-
-    if binary:
-        ax.contour(xx, yy, z, levels=[0.0], colors="black", linewidths=2.0).set_gid(GID_BOUNDARY)
-    elif scores is not None:
-        S = scores.reshape(*xx.shape, -1)
-        for k in range(S.shape[-1] - 1):  # the last region's border is shared with the others: drawn already
-            others = np.max(np.delete(S, k, axis=-1), axis=-1)
-            ax.contour(xx, yy, S[..., k] - others, levels=[0.0], colors="black", linewidths=2.0).set_gid(GID_BOUNDARY)
-    else:
-        for k in range(n_classes - 1):
-            inside = (region == k).astype(np.float64)
-            if 0 < inside.sum() < inside.size:
-                ax.contour(xx, yy, inside, levels=[0.5], colors="black", linewidths=2.0).set_gid(GID_BOUNDARY)
-    boundary_label = "boundary $z = 0$" if binary else "boundaries"
-    handles.append(Line2D([], [], color="black", linewidth=2.0, label=boundary_label))
-
+    colours = [_colour(k) for k in range(decision.n_classes)]
+    _draw_regions(ax, decision, colours)
+    handles = _draw_points(ax, host, true_idx, classes, colours)
+    handles.append(_draw_boundaries(ax, decision))
     if margin:
-        ax.contour(xx, yy, z, levels=[-1.0, 1.0], colors="black", linewidths=1.4,
-                   linestyles="--").set_gid(GID_MARGIN)
-        sign = np.where(true_idx == 1, 1.0, -1.0)
+        # the scores z(x_i) of the data points, in X's library as the grid was
         own = np.asarray(to_numpy(evaluate(X if xp is not None else host)), dtype=np.float64).reshape(-1)
-        support = sign * own <= 1.0 + SUPPORT_TOL
-        ax.scatter(host[support, 0], host[support, 1], s=130, facecolors="none", edgecolors="black",
-                   linewidths=1.4, gid=GID_SUPPORT, zorder=4)
-        handles.append(Line2D([], [], color="black", linewidth=1.4, linestyle="--", label="margin $z = \\pm 1$"))
-        handles.append(Line2D([], [], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="black",
-                              linestyle="none", label=f"support vectors ({int(support.sum())})"))
-
-    ax.set_xlim(gx[0], gx[-1])
-    ax.set_ylim(gy[0], gy[-1])
-    if not ax.get_xlabel():
-        ax.set_xlabel("$x_1$")
-    if not ax.get_ylabel():
-        ax.set_ylabel("$x_2$")
-    ax.legend(handles=handles, loc="best", fontsize="small")
+        handles += _draw_margin(ax, decision, host, true_idx, own)
+    _finish_axes(ax, gx, gy, handles)
     return fig

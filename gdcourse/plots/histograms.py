@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -68,9 +68,7 @@ def _layers(values_per_layer: Any, what: str) -> list[np.ndarray]:
     if getattr(values_per_layer, "ndim", 0) >= 2 and not isinstance(values_per_layer, Tensor):
         values_per_layer = list(values_per_layer)  # an array (n_layers, ...): one row per layer
     if isinstance(values_per_layer, str | bytes) or not isinstance(values_per_layer, Sequence):
-        raise TypeError(
-            f"{what} must be a sequence with one array per layer, got {type(values_per_layer).__name__}"
-        )
+        raise TypeError(f"{what} must be a sequence with one array per layer, got {type(values_per_layer).__name__}")
     if len(values_per_layer) == 0:
         raise ValueError(f"{what} is empty: expected one array per layer")
     return [_host(v, f"{what}[{i}]") for i, v in enumerate(values_per_layer)]
@@ -118,8 +116,7 @@ def _curves(stds_per_layer: Any, labels: Sequence[str] | None) -> list[tuple[str
     if not rows or any(r.ndim != 1 or r.size == 0 for r in rows):
         shapes = [r.shape for r in rows]
         raise ValueError(
-            "stds_per_layer must be one 1-D array (one value per layer) or several of them, "
-            f"got shapes {shapes}"
+            f"stds_per_layer must be one 1-D array (one value per layer) or several of them, got shapes {shapes}"
         )
     if labels is None:
         labels = [""] if len(rows) == 1 else [f"network {i + 1}" for i in range(len(rows))]
@@ -182,12 +179,7 @@ def plot_layer_stats(
         ax.axhline(reference, color="0.3", linestyle=":", linewidth=1.2, zorder=1)
     n_max = max(y.size for _, y in curves)
     ax.set_xticks(np.arange(1, n_max + 1) if n_max <= 12 else np.linspace(1, n_max, 6).round().astype(int))
-    ax.set_xlabel("layer $l$")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    if any(label for label, _ in curves):
-        ax.legend(loc="best")
+    _label_axes(ax, "layer $l$", ylabel, title, legend=any(label for label, _ in curves))
     return fig
 
 
@@ -196,6 +188,77 @@ def _default_layers(n: int) -> list[int]:
     if n <= 5:
         return list(range(n))
     return sorted({int(round(v)) for v in np.linspace(0, n - 1, 5)})
+
+
+def _label_axes(ax: Axes, xlabel: str, ylabel: str, title: str | None, *, legend: bool) -> None:
+    """Name both axes, add the title (if any) and the legend (if asked)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend:
+        ax.legend(loc="best")
+
+
+def _checked_layers(layers: Sequence[int], n: int) -> list[int]:
+    """``layers``, numbered from 1 to ``n``, as 0-based indices; another number is an error."""
+    chosen = []
+    for k in layers:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= n:
+            raise ValueError(f"layers are numbered 1 to {n}, got {k!r}")
+        chosen.append(int(k) - 1)
+    return chosen
+
+
+class _LayerValues(NamedTuple):
+    """What one curve of :func:`plot_layer_histograms` bins."""
+
+    layer: int  #: the layer, 0-based
+    values: np.ndarray  #: the finite values to bin: :math:`v`, or :math:`\log_{10}|v|` on the magnitude axis
+    zeros: float  #: the share of exact zeros left out of ``values`` (0 when they were binned)
+
+
+def _values_to_bin(layer: int, values: np.ndarray, log_axis: bool) -> _LayerValues:
+    r"""A layer's finite values, or their :math:`\log_{10}|v|`, without the exact zeros when they are not binned.
+
+    Zeros are left out on the magnitude axis (they have no logarithm) and, on the value axis, when they are
+    more than 5% of the finite values (a spike that would flatten every other bar).
+    """
+    v = values[np.isfinite(values)]
+    zeros = float(np.mean(v == 0)) if v.size else 0.0
+    if log_axis:
+        v = np.log10(np.abs(v[v != 0]))
+    elif zeros > 0.05:
+        v = v[v != 0]
+    if not log_axis and zeros <= 0.05 or log_axis and zeros == 0:
+        zeros = 0.0
+    return _LayerValues(layer, v, zeros)
+
+
+def _bin_range(shown: Sequence[_LayerValues], value_range: tuple[float, float] | None) -> tuple[float, float]:
+    """``value_range`` checked, or by default the range of every value shown (widened when it is one point)."""
+    if value_range is None:
+        nonempty = [layer.values for layer in shown if layer.values.size]
+        low = min((float(v.min()) for v in nonempty), default=-1.0)
+        high = max((float(v.max()) for v in nonempty), default=1.0)
+        if not high > low:
+            low, high = low - 0.5, high + 0.5
+        value_range = (low, high)
+    low, high = (float(b) for b in value_range)
+    if not (math.isfinite(low) and math.isfinite(high) and high > low):
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
+    return low, high
+
+
+def _draw_histograms(ax: Axes, shown: Sequence[_LayerValues], edges: np.ndarray) -> None:
+    """One density curve per layer on the common bins ``edges``, coloured dark (first) to light (last)."""
+    centres = (edges[:-1] + edges[1:]) / 2
+    cmap = plt.get_cmap("viridis")
+    for j, (i, v, zeros) in enumerate(shown):
+        density = np.histogram(v, bins=edges, density=True)[0] if v.size else np.zeros(centres.size)
+        label = f"layer {i + 1}" + (f" ({zeros:.0%} zeros)" if zeros > 0 else "")
+        color = cmap(0.85 * j / max(len(shown) - 1, 1))
+        ax.plot(centres, density, drawstyle="steps-mid", color=color, label=label, gid=GID_LAYER_HISTOGRAM)
 
 
 def plot_layer_histograms(
@@ -256,49 +319,11 @@ def plot_layer_histograms(
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
     log_axis = (kind == "gradients") if magnitude is None else bool(magnitude)
     data = _layers(values_per_layer, "values_per_layer")
-    n = len(data)
-    if layers is None:
-        chosen = _default_layers(n)
-    else:
-        chosen = []
-        for k in layers:
-            if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= n:
-                raise ValueError(f"layers are numbered 1 to {n}, got {k!r}")
-            chosen.append(int(k) - 1)
-    shown: list[tuple[int, np.ndarray, float]] = []  # (layer index, values to bin, share of zeros not binned)
-    for i in chosen:
-        v = data[i][np.isfinite(data[i])]
-        zeros = float(np.mean(v == 0)) if v.size else 0.0
-        if log_axis:
-            v = np.log10(np.abs(v[v != 0]))
-        elif zeros > 0.05:
-            v = v[v != 0]
-        if not log_axis and zeros <= 0.05 or log_axis and zeros == 0:
-            zeros = 0.0
-        shown.append((i, v, zeros))
-    if value_range is None:
-        nonempty = [v for _, v, _ in shown if v.size]
-        low = min((float(v.min()) for v in nonempty), default=-1.0)
-        high = max((float(v.max()) for v in nonempty), default=1.0)
-        if not high > low:
-            low, high = low - 0.5, high + 0.5
-        value_range = (low, high)
-    low, high = (float(b) for b in value_range)
-    if not (math.isfinite(low) and math.isfinite(high) and high > low):
-        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
-    edges = np.linspace(low, high, bins + 1)
-    centres = (edges[:-1] + edges[1:]) / 2
+    chosen = _default_layers(len(data)) if layers is None else _checked_layers(layers, len(data))
+    shown = [_values_to_bin(i, data[i], log_axis) for i in chosen]
+    low, high = _bin_range(shown, value_range)
     fig, ax = figure_and_axes(ax)
-    cmap = plt.get_cmap("viridis")
-    for j, (i, v, zeros) in enumerate(shown):
-        density = np.histogram(v, bins=edges, density=True)[0] if v.size else np.zeros(bins)
-        label = f"layer {i + 1}" + (f" ({zeros:.0%} zeros)" if zeros > 0 else "")
-        color = cmap(0.85 * j / max(len(shown) - 1, 1))
-        ax.plot(centres, density, drawstyle="steps-mid", color=color, label=label, gid=GID_LAYER_HISTOGRAM)
+    _draw_histograms(ax, shown, np.linspace(low, high, bins + 1))
     what = "gradient" if kind == "gradients" else "activation"
-    ax.set_xlabel(rf"$\log_{{10}}$|{what}|" if log_axis else f"{what} value")
-    ax.set_ylabel("density")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
+    _label_axes(ax, rf"$\log_{{10}}$|{what}|" if log_axis else f"{what} value", "density", title, legend=True)
     return fig

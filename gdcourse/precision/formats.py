@@ -110,6 +110,18 @@ def float_format(dtype: Any) -> FloatFormat:
 def resolve_dtype(xp: Any, dtype: Any) -> Any:
     """The dtype object of the namespace ``xp`` for ``dtype`` (a name or a dtype).
 
+    Parameters
+    ----------
+    xp : module
+        An array namespace (``array_namespace(x)`` of the arrays the dtype is for).
+    dtype : {"float16", "float32", "float64"} or dtype
+        A name, looked up in ``xp``; any other object is taken to be a dtype already and returned as it is.
+
+    Returns
+    -------
+    dtype
+        ``xp.float16``, ``xp.float32`` or ``xp.float64``, or ``dtype`` itself.
+
     Raises
     ------
     ValueError
@@ -150,8 +162,14 @@ def cast(x: Any, dtype: Any) -> Array:
     ----------
     x : array or number
         Values (numbers and lists are put on the active backend first, as float64).
-    dtype : str or dtype
-        Target dtype.
+    dtype : {"float16", "float32", "float64"} or dtype
+        The format the numbers are stored in (a name, or a dtype object of their library); another name,
+        or float16 on a library without it, raises :class:`ValueError`.
+
+    Returns
+    -------
+    array
+        ``x`` rounded to ``dtype``, of ``x``'s shape.
     """
     xp, a = _xp_of(x)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf is the behaviour being shown
@@ -166,6 +184,17 @@ def ulp(x: Any, dtype: Any) -> Array:
         \approx \varepsilon\, 2^{\lfloor\log_2|x|\rfloor}
 
     It is constant on each binade :math:`[2^k, 2^{k+1})`, e.g. :math:`2^{-10}` on :math:`[1, 2)` in float16.
+
+    Parameters
+    ----------
+    x, dtype
+        As for :func:`cast`: ``x`` is rounded to ``dtype`` first.
+
+    Returns
+    -------
+    array of ``dtype``
+        :math:`\mathrm{ulp}(x)`, of ``x``'s shape: ``inf`` for the largest finite number, NaN
+        where ``x`` overflows to ``inf`` in ``dtype`` or is NaN.
     """
     a = cast(x, dtype)
     xp = array_namespace(a)
@@ -182,6 +211,20 @@ def apply_step(theta: Any, step: Any, dtype: Any) -> Array:
     where :math:`\mathrm{fl}` rounds to ``dtype``.  When :math:`|\delta|` is below half the gap between
     :math:`\theta` and its neighbour in the direction of the step (about :math:`\mathrm{ulp}(\theta)/2`),
     :math:`\theta^{+} = \theta`: the update is lost.
+
+    Parameters
+    ----------
+    theta : array or number
+        The parameters :math:`\theta` (numbers and lists are put on the active backend first, as float64).
+    step : array or number
+        The update :math:`\delta`, an array of ``theta``'s shape or one number for every entry.
+    dtype
+        As for :func:`cast`.
+
+    Returns
+    -------
+    array
+        :math:`\theta^{+}` in ``dtype`` (``±inf`` where it overflows, without a warning).
     """
     xp, t = _xp_of(theta)
     s = step if hasattr(step, "shape") else xp.full_like(t, float(step))
@@ -197,6 +240,18 @@ def update_lost(theta: Any, step: Any, dtype: Any) -> Array:
     A sufficient condition is :math:`|\delta| < \tfrac12 \mathrm{ulp}^{-}(\theta)` with
     :math:`\mathrm{ulp}^{-}` the gap on the side the step goes to (below a power of two that gap is half
     of :func:`ulp`); at exactly half the gap the tie is rounded to the even neighbour.
+
+    Parameters
+    ----------
+    theta, step : array or number
+        As for :func:`apply_step`.
+    dtype
+        As for :func:`cast`.
+
+    Returns
+    -------
+    array of bool
+        ``True`` where the step is not 0 and :math:`\theta` stays the same number in ``dtype``.
     """
     xp, t = _xp_of(theta)
     s = step if hasattr(step, "shape") else xp.full_like(t, float(step))
@@ -208,6 +263,16 @@ def rounding_error(x: Any, dtype: Any) -> Array:
 
     At most :math:`\varepsilon/2` for normal numbers; larger for subnormals; 1 where ``x`` underflows to 0;
     ``inf`` where it overflows.  (0 for ``x = 0``.)
+
+    Parameters
+    ----------
+    x, dtype
+        As for :func:`cast`.
+
+    Returns
+    -------
+    array of float64
+        The relative errors, of ``x``'s shape.
     """
     xp, a = _xp_of(x)
     a64 = xp.astype(a, xp.float64)
@@ -223,6 +288,20 @@ def cast_outcome(value: float, dtype: Any) -> str:
     One of ``"overflow to inf"``, ``"underflow to 0"``, ``"subnormal: k significant bits"``, ``"exact"``
     or ``"rounded (relative error r)"``.  One number is described on the host, with NumPy, whatever the
     active backend (so float16 works even where the backend has none, e.g. ``array_api_strict``).
+
+    Parameters
+    ----------
+    value : float
+        The number to store (anything ``float()`` accepts).
+    dtype : str or dtype
+        ``"float16"``, ``"bfloat16"``, ``"float32"`` or ``"float64"`` (or such a dtype object); another format
+        raises :class:`ValueError`.  (``"bfloat16"`` has a :class:`FloatFormat` but NumPy cannot store it, so
+        it raises :class:`ValueError` here too.)
+
+    Returns
+    -------
+    str
+        The phrase.
     """
     fmt = float_format(dtype)
     x = float(value)

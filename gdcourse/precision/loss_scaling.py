@@ -36,7 +36,23 @@ def loss_scale_step(
     with :math:`n` the count of good steps since the last change of :math:`S`, :math:`N` the
     ``growth_interval``, :math:`\gamma` the ``growth_factor`` and :math:`\beta_{\text{back}}` the
     ``backoff_factor`` (a grown scale that is no longer a finite float is not taken).  This is the rule of
-    Micikevicius et al. (2018) as implemented by ``torch.amp.GradScaler`` (defaults as there).
+    Micikevicius et al. (2018) as implemented by ``torch.amp.GradScaler`` (defaults as there).  Nothing is
+    checked here (one call per step); :class:`DynamicLossScaler` checks its settings once.
+
+    Parameters
+    ----------
+    scale : float
+        The current loss scale :math:`S`.
+    good_steps : int
+        :math:`n`, the steps without overflow since :math:`S` last changed.
+    finite : bool
+        Whether every gradient of this backward pass is finite (no overflow).
+    growth_interval : int, default 2000
+        :math:`N`, the good steps after which :math:`S` grows.
+    growth_factor : float, default 2.0
+        :math:`\gamma > 1`, the factor :math:`S` grows by.
+    backoff_factor : float, default 0.5
+        :math:`\beta_{\text{back}} \in (0, 1)`, the factor :math:`S` shrinks by after an overflow.
 
     Returns
     -------

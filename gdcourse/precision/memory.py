@@ -18,7 +18,6 @@ Array = Any
 # ----------------------------------------------------------------------------------------------
 
 
-
 @dataclass(frozen=True)
 class MemoryEstimate:
     r"""Bytes one training step of an MLP keeps in memory (see :func:`training_memory`).
@@ -66,6 +65,26 @@ def training_memory(
     hidden layer's pre-activation and activation, and the outputs.  :math:`s` is the number of state arrays
     per parameter (0 for GD, 1 for momentum or RMSprop, 2 for Adam), kept in the master dtype :math:`m`
     (:math:`b_m` bytes; master weights add :math:`P b_m` when :math:`m` differs from ``dtype``).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        The layer widths :math:`n_0, \dots, n_L`, inputs first: at least two, each at least 1 (else
+        :class:`ValueError`).
+    batch_size : int
+        :math:`B \ge 1` (a bool or a non-integer raises :class:`ValueError`).
+    dtype : str, default "float32"
+        The format of the parameters, gradients and activations: ``"float16"``, ``"bfloat16"``, ``"float32"``
+        or ``"float64"``.
+    optimizer_slots : int, default 2
+        :math:`s`, state arrays per parameter (Adam's default).
+    master_dtype : str, optional
+        :math:`m`, the format of the master weights and optimizer state; ``None`` (or ``dtype``) keeps
+        everything in ``dtype`` and adds no master weights.
+
+    Returns
+    -------
+    MemoryEstimate
     """
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:

@@ -47,6 +47,20 @@ def regression_data(
     :math:`s = 10^{-4}` the targets are a few :math:`10^{-4}`, so the errors, the loss and every gradient
     are small numbers: in float16 the gradients underflow.
 
+    Parameters
+    ----------
+    n_samples, n_features, n_outputs : int
+        :math:`N`, :math:`d` and :math:`K`: the shapes of ``X`` (N, d) and ``Y`` (N, K); positive integers
+        (else :class:`ValueError`).
+    target_scale : float, default 1e-4
+        :math:`s > 0`, the size of the targets.
+    noise : float, default 0.02
+        :math:`\sigma \ge 0`, the noise relative to the signal :math:`W_\star^\top x_i`.
+    seed : int, numpy Generator or None, default 0
+        Seed of the draws (see :func:`gdcourse.backend.rng`).
+    dtype : str, default "float64"
+        Dtype of the arrays returned, on the active backend (the numbers are drawn in float64).
+
     Returns
     -------
     X : array, shape (n_samples, n_features)
@@ -68,6 +82,20 @@ def linear_loss(params: Sequence[Array], X: Array, Y: Array, dtype: str = "float
     r"""Mean squared error :math:`J = \frac{1}{NK}\sum_{i,k} (\hat y_{ik} - y_{ik})^2` of :math:`\hat Y = XW + b`.
 
     Evaluated in ``dtype`` (float64 by default), from ``params = [W, b]`` in any precision.
+
+    Parameters
+    ----------
+    params : [W, b]
+        The weights, shapes (d, K) and (K,), in any floating dtype of the data's library.
+    X, Y : arrays, shapes (N, d) and (N, K)
+        The data.
+    dtype : {"float16", "float32", "float64"}, default "float64"
+        The arithmetic of the evaluation: everything is cast to it first.
+
+    Returns
+    -------
+    float
+        :math:`J` on the host.
     """
     xp = array_namespace(X)
     dt = resolve_dtype(xp, dtype)
@@ -231,12 +259,56 @@ def train_linear(
     unscale = xp.result_type(acc, m)  # where g / S is computed: float32 at least when c is float16
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    optimizer = _update_rule(optimizer, lr)
+    scaler, static = _loss_scaling(loss_scale)
+    weights = _first_weights(xp, X, Y, params, m)
+    state = optimizer.init(weights)
+    passes = _Passes.of(xp, X, Y, c, acc, m, unscale)
+    size = sum(w.size for w in weights)
+    records: list[tuple[float, ...]] = []
+    losses: list[float] = []
+    stop = "steps"
+    eps, eta = divergence.optimizer_eps(optimizer), getattr(optimizer, "lr", None)
+    eta = float(eta) if isinstance(eta, int | float) else None
+    # overflow is detected and reported (that is what a loss scaler is for), not warned about
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for _ in range(steps):
+            S = scaler.scale if scaler is not None else static
+            loss, grads, lost_signal = passes.gradients(weights, S)  # forward and backward in c, unscaled in u
+            finite = _all_finite(xp, grads)
+            zeros = sum(_count(xp, g == 0) for g in grads) / size
+            apply = scaler.update(finite) if scaler is not None else True  # a dynamic scale skips an overflow
+            lost = 0.0
+            if apply:
+                weights, state, lost = _update(xp, optimizer, weights, grads, state, size)
+            records.append((float(to_numpy(loss)), S, float(not apply), lost_signal, zeros, lost))
+            losses.append(records[-1][0])
+            weights_ok = not apply or _all_finite(xp, weights)
+            problem = divergence.classify(losses, weights_ok, len(records), eta, _dtype_name(m), eps=eps)
+            if problem is not None:
+                stop = _stop_reason(problem, finite, static)
+                break
+    final = linear_loss(weights, X, Y, "float64") if _all_finite(xp, weights) else math.nan
+    if stop == "steps" and losses:
+        divergence.warn_if_unstable(losses[0], final, step=len(records), lr=eta)
+    name_c, name_m = _dtype_name(c), _dtype_name(m)
+    label = label or _describe(name_c, name_m, _scaling_text(scaler, static))
+    return _precision_run(label, name_c, name_m, records, final, weights, stop)
+
+
+def _update_rule(optimizer: Any, lr: float) -> Any:
+    """``optimizer`` (checked: it has ``init`` and ``step``), or ``gd(lr)`` with ``lr`` a positive number."""
     if optimizer is None:
         if isinstance(lr, bool) or not (isinstance(lr, int | float) and lr > 0):
             raise ValueError(f"lr must be a positive number, got {lr!r}")
-        optimizer = gd(lr)
-    elif not (hasattr(optimizer, "init") and hasattr(optimizer, "step")):
+        return gd(lr)
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "step")):
         raise TypeError(f"optimizer must be a gdcourse.optim rule (with init and step), got {optimizer!r}")
+    return optimizer
+
+
+def _loss_scaling(loss_scale: Any) -> tuple[DynamicLossScaler | None, float]:
+    """``(scaler, static scale)``: a dynamic scaler (a fresh one or a copy) and 1.0, or ``None`` and :math:`S`."""
     scaler: DynamicLossScaler | None = None
     if isinstance(loss_scale, str):
         if loss_scale != "dynamic":
@@ -249,70 +321,100 @@ def train_linear(
     ):
         raise ValueError(f"loss_scale must be a positive finite number, got {loss_scale!r}")
     static = float(loss_scale) if isinstance(loss_scale, int | float) and scaler is None else 1.0
+    return scaler, static
+
+
+def _scaling_text(scaler: DynamicLossScaler | None, static: float) -> str:
+    """The loss scaling of a run, for its label (empty without scaling)."""
     if scaler is not None:
-        scaling = f"dynamic loss scale (from 2^{math.log2(scaler.init_scale):g})"
-    else:
-        scaling = f"loss scale 2^{math.log2(static):g}" if static != 1.0 else ""
+        return f"dynamic loss scale (from 2^{math.log2(scaler.init_scale):g})"
+    return f"loss scale 2^{math.log2(static):g}" if static != 1.0 else ""
+
+
+def _first_weights(xp: Any, X: Array, Y: Array, params: Sequence[Array] | None, m: Any) -> list[Array]:
+    """The starting ``[W, b]`` in the master dtype ``m`` (zeros by default), data and weights checked finite."""
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
         raise ValueError(f"X must be (N, d) and Y (N, K) with the same N, got {X.shape} and {Y.shape}")
     divergence.check_data("X", X)
     divergence.check_data("Y", Y)
-    n, k = X.shape[0], Y.shape[1]
+    k = Y.shape[1]
     if params is None:
         params = [xp.zeros((X.shape[1], k), dtype=m, device=_device(X)), xp.zeros((k,), dtype=m, device=_device(X))]
     for i, p in enumerate(params):
         divergence.check_data(f"params[{i}]", p, fix="start from finite weights")
-    weights = [xp.astype(p, m) for p in params]
-    state = optimizer.init(weights)
-    Xc, Ya = xp.astype(X, c), xp.astype(Y, acc)
-    Xa_T = xp.matrix_transpose(xp.astype(Xc, acc))  # float16 inputs, float32 products (tensor-core style)
-    size = sum(w.size for w in weights)
-    records: list[tuple[float, ...]] = []
-    losses: list[float] = []
-    stop = "steps"
-    eps, eta = divergence.optimizer_eps(optimizer), getattr(optimizer, "lr", None)
-    eta = float(eta) if isinstance(eta, int | float) else None
-    # overflow is detected and reported (that is what a loss scaler is for), not warned about
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for _ in range(steps):
-            S = scaler.scale if scaler is not None else static
-            W, b = (xp.astype(w, c) for w in weights)
-            out = xp.astype(xp.matrix_transpose(Xa_T) @ xp.astype(W, acc), c) + b
-            r = xp.astype(out, acc) - Ya
-            loss = xp.mean(r * r)
-            delta_a = (S * 2.0 / (n * k)) * r
-            delta = xp.astype(delta_a, c)
-            lost_signal = _count(xp, (delta == 0) & (delta_a != 0)) / (n * k)
-            delta_sum = xp.astype(delta, acc)
-            g_W = xp.astype(Xa_T @ delta_sum, c)
-            g_b = xp.astype(xp.sum(delta_sum, axis=0), c)
-            grads = [xp.astype(xp.astype(g, unscale) / S, m) for g in (g_W, g_b)]  # unscaled in float32 or wider
-            finite = all(bool(xp.all(xp.isfinite(g))) for g in grads)
-            zeros = sum(_count(xp, g == 0) for g in grads) / size
-            apply = scaler.update(finite) if scaler is not None else True
-            lost = 0.0
-            if apply:
-                new, state = optimizer.step(weights, grads, state)
-                unchanged = [_count(xp, (w1 == w0) & (g != 0)) for w0, w1, g in zip(weights, new, grads, strict=True)]
-                lost = sum(unchanged) / size
-                weights = new
-            records.append((float(to_numpy(loss)), S, float(not apply), lost_signal, zeros, lost))
-            losses.append(records[-1][0])
-            weights_ok = not apply or all(bool(xp.all(xp.isfinite(w))) for w in weights)
-            problem = divergence.classify(losses, weights_ok, len(records), eta, _dtype_name(m), eps=eps)
-            if problem is not None:
-                stop = problem.message
-                if not finite and static != 1.0:  # the loss scale's own part of the story
-                    stop += f" The loss scale 2^{math.log2(static):g} is static: lower it, or use loss_scale='dynamic'."
-                break
+    return [xp.astype(p, m) for p in params]
+
+
+@dataclass(frozen=True)
+class _Passes:
+    """The forward and backward passes of :func:`train_linear` in its dtypes, with the data rounded once."""
+
+    xp: Any
+    c: Any  # compute dtype
+    acc: Any  # accumulation dtype
+    m: Any  # master dtype
+    unscale: Any  # where g / S is computed
+    Xa_T: Array  # Xᵀ: float16 inputs, float32 products (tensor-core style)
+    Ya: Array
+    n: int
+    k: int
+
+    @classmethod
+    def of(cls, xp: Any, X: Array, Y: Array, c: Any, acc: Any, m: Any, unscale: Any) -> _Passes:
+        """Round ``X`` to ``c`` and ``Y`` to ``acc``, once for the whole run."""
+        Xc, Ya = xp.astype(X, c), xp.astype(Y, acc)
+        Xa_T = xp.matrix_transpose(xp.astype(Xc, acc))
+        return cls(xp, c, acc, m, unscale, Xa_T, Ya, X.shape[0], Y.shape[1])
+
+    def gradients(self, weights: list[Array], S: float) -> tuple[Array, list[Array], float]:
+        r"""One step's loss (in ``acc``), its unscaled gradients (in ``m``) and the fraction of :math:`\Delta` lost.
+
+        The equations of :func:`train_linear` line by line, from :math:`W_c` to the unscaled :math:`g`; the
+        lost fraction counts the entries of :math:`S\,\partial J/\partial\hat Y` that underflow to 0 in ``c``.
+        """
+        xp, c, acc, n, k = self.xp, self.c, self.acc, self.n, self.k
+        W, b = (xp.astype(w, c) for w in weights)
+        out = xp.astype(xp.matrix_transpose(self.Xa_T) @ xp.astype(W, acc), c) + b
+        r = xp.astype(out, acc) - self.Ya
+        loss = xp.mean(r * r)
+        delta_a = (S * 2.0 / (n * k)) * r
+        delta = xp.astype(delta_a, c)
+        lost_signal = _count(xp, (delta == 0) & (delta_a != 0)) / (n * k)
+        delta_sum = xp.astype(delta, acc)
+        g_W = xp.astype(self.Xa_T @ delta_sum, c)
+        g_b = xp.astype(xp.sum(delta_sum, axis=0), c)
+        grads = [xp.astype(xp.astype(g, self.unscale) / S, self.m) for g in (g_W, g_b)]  # unscaled in float32 or wider
+        return loss, grads, lost_signal
+
+
+def _update(
+    xp: Any, optimizer: Any, weights: list[Array], grads: list[Array], state: Any, size: int
+) -> tuple[list[Array], Any, float]:
+    """The optimizer's step: new weights and state, and the fraction of the weights whose update rounded away."""
+    new, state = optimizer.step(weights, grads, state)
+    unchanged = [_count(xp, (w1 == w0) & (g != 0)) for w0, w1, g in zip(weights, new, grads, strict=True)]
+    return new, state, sum(unchanged) / size
+
+
+def _all_finite(xp: Any, arrays: list[Array]) -> bool:
+    return all(bool(xp.all(xp.isfinite(a))) for a in arrays)
+
+
+def _stop_reason(problem: divergence.Divergence, finite: bool, static: float) -> str:
+    """The verdict's message, with the static loss scale's own part of the story when it overflowed."""
+    stop = problem.message
+    if not finite and static != 1.0:
+        stop += f" The loss scale 2^{math.log2(static):g} is static: lower it, or use loss_scale='dynamic'."
+    return stop
+
+
+def _precision_run(
+    label: str, name_c: str, name_m: str, records: list, final: float, weights: list[Array], stop: str
+) -> PrecisionRun:
+    """The :class:`PrecisionRun` of the per-step records ``(loss, S, skipped, underflow, grad_zero, lost)``."""
     rec = np.asarray(records, dtype=np.float64).reshape(-1, 6)
-    finite_weights = all(bool(xp.all(xp.isfinite(w))) for w in weights)
-    final = linear_loss(weights, X, Y, "float64") if finite_weights else math.nan
-    if stop == "steps" and losses:
-        divergence.warn_if_unstable(losses[0], final, step=len(records), lr=eta)
-    name_c, name_m = _dtype_name(c), _dtype_name(m)
     return PrecisionRun(
-        label=label or _describe(name_c, name_m, scaling),
+        label=label,
         dtype=name_c,
         master_dtype=name_m,
         loss=rec[:, 0],

@@ -136,6 +136,20 @@ class LeastSquares(Objective):
         .. math:: J_{\mathcal B}(\theta) = \frac1{|\mathcal B|}\sum_{i\in\mathcal B}\tfrac12(x_i^\top\theta-y_i)^2
 
         ``theta`` of shape ``(dim,)``, or ``(dim, k)`` for ``k`` parameter vectors at once (result ``(k,)``).
+
+        Parameters
+        ----------
+        theta : array, shape (dim,) or (dim, k)
+            One parameter vector, or ``k`` of them as columns.
+        Xb : array, shape (B, dim)
+            The batch's rows of the design matrix (the whole ``X`` for the full cost).
+        yb : array, shape (B,)
+            The batch's targets.
+
+        Returns
+        -------
+        array, shape () or (k,)
+            :math:`J_{\mathcal B}` at each parameter vector.
         """
         xp = array_namespace(theta, Xb)
         r = Xb @ theta - (yb if theta.ndim == 1 else yb[:, None])
@@ -149,6 +163,16 @@ class LeastSquares(Objective):
 
         ``theta`` of shape ``(dim,)``, or ``(dim, k)`` for ``k`` parameter vectors at once (result ``(dim, k)``).
         With the whole data set it is :math:`\nabla J(\theta)`.
+
+        Parameters
+        ----------
+        theta, Xb, yb
+            As for :meth:`batch_value`.
+
+        Returns
+        -------
+        array, shape (dim,) or (dim, k)
+            :math:`g_{\mathcal B}` at each parameter vector.
         """
         r = Xb @ theta - (yb if theta.ndim == 1 else yb[:, None])
         return Xb.T @ r / Xb.shape[0]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from array_api_compat import device
 
-from gdcourse import divergence
+from gdcourse import _checks, divergence
 from gdcourse.backend import array_namespace, dtype_of, is_finite, rng, to_numpy
 from gdcourse.data import Minibatches
 from gdcourse.descent import DivergenceError, History, _check_grad, _check_theta0, rule_of
@@ -80,6 +80,7 @@ def _parts(objective: Any, grad_batch: Callable | None) -> tuple[Callable, Calla
 
 def _independent(X: Array, y: Array | None, size: int, n_batches: int, gen: np.random.Generator) -> Any:
     """``n_batches`` batches of ``size`` rows drawn uniformly with replacement (indices on the host)."""
+
     def take(a: Array, idx: np.ndarray) -> Array:
         xp = array_namespace(a)
         return xp.take(a, xp.asarray(idx, device=device(a)), axis=0)
@@ -90,11 +91,18 @@ def _independent(X: Array, y: Array | None, size: int, n_batches: int, gen: np.r
 
 
 class _Run:
-    """The records of one :func:`sgd_run` and its two named pieces: the update, and what is recorded after it."""
+    """The records of one :func:`sgd_run` and its named pieces: the update, what is recorded after it, the history."""
 
     def __init__(
-        self, value_fn: Callable, grad_fn: Callable | None, xp: Any, opt: Any, theta0: Array,
-        record_every: int, factor: float, batch_size: int,
+        self,
+        value_fn: Callable,
+        grad_fn: Callable | None,
+        xp: Any,
+        opt: Any,
+        theta0: Array,
+        record_every: int,
+        factor: float,
+        batch_size: int,
     ) -> None:
         self.value_fn, self.grad_fn, self.xp, self.opt = value_fn, grad_fn, xp, opt
         self.factor, self.batch_size = factor, batch_size
@@ -137,12 +145,40 @@ class _Run:
         self.updates.append(t)
         self.seen.append(examples)
         self.problem = divergence.classify(
-            self.losses, is_finite(theta), t, self.lrs[-1], self.dtype, eps=self.eps, factor=self.factor,
-            unit=self.unit, where=f"update {t} (epoch {epoch + 1}, B={self.batch_size})",
+            self.losses,
+            is_finite(theta),
+            t,
+            self.lrs[-1],
+            self.dtype,
+            eps=self.eps,
+            factor=self.factor,
+            unit=self.unit,
+            where=f"update {t} (epoch {epoch + 1}, B={self.batch_size})",
         )
         if self.problem is not None:
             self.stop_reason, self.message = "diverged", self.problem.message
         return self.problem is not None
+
+    def history(self, theta: Array, label: str, message: str, *, n_updates: int, n_samples: int) -> StochasticHistory:
+        """The :class:`StochasticHistory` of the records: ``n_updates`` updates on ``n_samples`` examples."""
+        return StochasticHistory.from_records(
+            self.path,
+            self.losses,
+            self.norms,
+            self.lrs,
+            stop_reason=self.stop_reason,
+            message=message,
+            theta=theta,
+            label=label,
+            extras={
+                "update": np.asarray(self.updates),
+                "epoch": np.asarray(self.seen, dtype=np.float64) / n_samples,
+                "examples": np.asarray(self.seen),
+            },
+            n_updates=n_updates,
+            batch_size=self.batch_size,
+            n_samples=n_samples,
+        )
 
 
 def sgd_run(
@@ -244,10 +280,8 @@ def sgd_run(
     xp = _check_theta0(theta0)
     value_fn, batch_fn, grad_fn = _parts(objective, grad_batch)
     lr, opt = rule_of(lr, optimizer, "plain SGD")
-    for name, value in (("epochs", epochs), ("record_every", record_every)):
-        low = 0 if name == "epochs" else 1
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    epochs = _checks.int_at_least("epochs", epochs, 0)
+    record_every = _checks.int_at_least("record_every", record_every, 1)
     divergence_factor = divergence.check_options(divergence_factor, on_divergence)
     divergence.check_data("X", X)
     divergence.check_data("y", y)
@@ -261,7 +295,7 @@ def sgd_run(
     theta, state, t, examples = theta0, opt.init(theta0), 0, 0
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence below
         n_batches = batches.n_batches
-        for epoch in range(int(epochs)):
+        for epoch in range(epochs):
             epoch_batches = _independent(X, y, size, n_batches, gen) if gen is not None else batches.epoch(epoch)
             for k, (Xb, yb) in enumerate(epoch_batches, start=1):
                 theta, state = run.step(theta, state, batch_fn(theta, Xb, yb), t, plain=optimizer is None)
@@ -273,25 +307,7 @@ def sgd_run(
     if run.stop_reason == "max_iter":
         last_lr = run.lrs[-1] if run.lrs else None
         divergence.warn_if_unstable(run.losses[0], run.losses[-1], step=t, lr=last_lr, unit="update")
-    message = run.message or f"ran {epochs} epochs"
-    history = StochasticHistory.from_records(
-        run.path,
-        run.losses,
-        run.norms,
-        run.lrs,
-        stop_reason=run.stop_reason,
-        message=message,
-        theta=theta,
-        label=label,
-        extras={
-            "update": np.asarray(run.updates),
-            "epoch": np.asarray(run.seen, dtype=np.float64) / n,
-            "examples": np.asarray(run.seen),
-        },
-        n_updates=t,
-        batch_size=size,
-        n_samples=n,
-    )
+    history = run.history(theta, label, run.message or f"ran {epochs} epochs", n_updates=t, n_samples=n)
     if run.stop_reason == "diverged" and on_divergence == "raise":
-        raise DivergenceError(message, history, run.problem)
+        raise DivergenceError(history.message, history, run.problem)
     return history

@@ -331,6 +331,13 @@ def assign(source_dir: str | Path, target_dir: str | Path | None = None, force: 
 def stale_student_notebooks(source_dir: str | Path, target_dir: str | Path | None = None) -> list[str]:
     """Regenerate in memory and describe every student notebook that is out of date.
 
+    Parameters
+    ----------
+    source_dir : path
+        Folder of source notebooks (not searched recursively).
+    target_dir : path, optional
+        Folder of the student notebooks; default ``source_dir/student``.  Nothing is written.
+
     Returns
     -------
     list of str

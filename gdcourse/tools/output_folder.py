@@ -95,7 +95,15 @@ def _mark(folder: Path, command: str) -> None:
 
 
 def empty_folder(folder: Path, command: str) -> None:
-    """Create ``folder`` or remove its contents (checked with :func:`check_output_folder`), and mark it as ours."""
+    """Create ``folder`` or remove its contents (checked with :func:`check_output_folder`), and mark it as ours.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder, already accepted by :func:`check_output_folder`.
+    command : str
+        The command's name, written in the marker file :data:`MARKER`.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for entry in folder.iterdir():
         if entry.is_dir() and not entry.is_symlink():
@@ -109,6 +117,15 @@ def replace_folder(folder: Path, built: Path, command: str) -> None:
     """Put the finished folder ``built`` at ``folder`` (checked with :func:`check_output_folder`), marked as ours.
 
     The old folder is moved aside first and removed only once the new one is in place.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder, already accepted by :func:`check_output_folder`.
+    built : Path
+        The finished folder, moved to ``folder``.
+    command : str
+        The command's name, written in the marker file :data:`MARKER`.
     """
     _mark(built, command)
     folder.parent.mkdir(parents=True, exist_ok=True)

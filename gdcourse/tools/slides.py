@@ -124,6 +124,17 @@ def course_notebooks(folder: str | Path, only: Iterable[str] | None = None) -> l
     """The course notebooks ``NN_*.ipynb`` in ``folder``, in course order.
 
     ``only`` keeps those whose number (``"01"``) or file stem (``"01_update_rule"``) is listed.
+
+    Parameters
+    ----------
+    folder : path
+        The folder of the notebooks (not searched recursively).
+    only : iterable of str, optional
+        Numbers, stems or file names to keep; default: every course notebook.
+
+    Returns
+    -------
+    list of Path
     """
     paths = sorted(p for p in Path(folder).glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
     if only is not None:
@@ -133,7 +144,19 @@ def course_notebooks(folder: str | Path, only: Iterable[str] | None = None) -> l
 
 
 def notebook_title(nb: Any, default: str) -> str:
-    """The text of the notebook's first markdown heading (``# ...``), or ``default``."""
+    """The text of the notebook's first markdown heading (``# ...``), or ``default``.
+
+    Parameters
+    ----------
+    nb : dict
+        The notebook, as JSON data.
+    default : str
+        The title when no markdown cell has a level-1 or level-2 heading.
+
+    Returns
+    -------
+    str
+    """
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "markdown":
             continue
@@ -246,6 +269,18 @@ def _installed_as_locked(vendor: Path) -> bool:
 def ensure_vendor(vendor_dir: str | Path | None = None, install: bool = True) -> Path:
     """The ``node_modules`` folder of the pinned browser assets, running ``npm ci`` there if it is missing.
 
+    Parameters
+    ----------
+    vendor_dir : path, optional
+        The folder of ``package.json`` and ``package-lock.json``; default :data:`VENDOR_DIR`.
+    install : bool
+        Run ``npm ci`` when the packages are missing or differ from the lock file; when false,
+        raise instead.
+
+    Returns
+    -------
+    Path
+
     Raises
     ------
     VendorError
@@ -274,7 +309,22 @@ def ensure_vendor(vendor_dir: str | Path | None = None, install: bool = True) ->
 
 
 def copy_assets(modules: Path, destination: Path, assets: Iterable[tuple[str, str, str]]) -> None:
-    """Copy each ``(package, path, target)`` from ``modules`` to ``destination/target`` (file contents only)."""
+    """Copy each ``(package, path, target)`` from ``modules`` to ``destination/target`` (file contents only).
+
+    Parameters
+    ----------
+    modules : Path
+        The ``node_modules`` folder (:func:`ensure_vendor`).
+    destination : Path
+        The folder the assets go to.
+    assets : iterable of (str, str, str)
+        The npm package, the file or folder inside it, and its path under ``destination``.
+
+    Raises
+    ------
+    VendorError
+        When a listed file or folder is missing from its package.
+    """
     for package, inner, target in assets:
         source, out = modules / package / inner, destination / target
         if source.is_dir():

@@ -2,7 +2,8 @@ r"""The checkpoint format of :mod:`gdcourse.train`.
 
 **Checkpoints** (:func:`save_checkpoint`, :func:`load_checkpoint`, :meth:`Trainer.save_checkpoint`,
 :meth:`Trainer.load_checkpoint`) hold everything the rest of the run depends on: the parameters,
-the optimizer state, the number of epochs and steps done, the state of the shuffling generator
+the buffers (:meth:`~gdcourse.nn.Module.register_buffer`: BatchNorm's running statistics), the
+optimizer state, the number of epochs and steps done, the state of the shuffling generator
 and of every dropout layer's generator, the early-stopping and plateau-schedule state and the
 history.  So training 2 epochs, saving, loading in another process and training 2 more gives
 *exactly* the parameters of 4 uninterrupted epochs (``tests/test_train.py`` checks it).
@@ -24,6 +25,14 @@ checkpoint also stores the settings that define the run (:attr:`Trainer.hyperpar
 optimizer and its hyperparameters, the learning rate or schedule, the loss, batch size, early
 stopping, every layer), and :meth:`Trainer.load_checkpoint` refuses to resume with other ones,
 listing each difference (``lr: checkpoint 0.01, now 0.1``), unless ``allow_changes=True``.
+
+The format version changes only when a reader of this version would misread a file.  Sections
+added since version 1 are optional, written only when there is something to hold, and their
+absence reads as empty: ``hyperparameters`` (absent from the oldest checkpoints) and ``buffers``
+(the model's buffers, ``{"name", "key", "shape", "dtype"}`` per buffer like ``params``, arrays
+``buffer/<i>``; absent for a model without buffers, whose checkpoints are therefore as before).  A
+checkpoint without ``buffers`` loads into a model without buffers; a model with buffers refuses it,
+naming them.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +77,6 @@ FORMAT = "gdcourse.train checkpoint"
 VERSION = 1
 
 
-
-
 def _named_modules(module: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:
     yield prefix.rstrip(".") or "(model)", module
     for name, child in module._modules.items():
@@ -92,7 +99,6 @@ def _set_generator_state(gen: np.random.Generator, state: dict[str, Any], what: 
             f"{what}: the checkpoint holds a {got!r} generator, this one is {type(gen.bit_generator).__name__}"
         )
     gen.bit_generator.state = state
-
 
 
 # ----------------------------------------------------------------------------------------------
@@ -157,6 +163,10 @@ class Checkpoint:
         Epochs and optimizer steps completed.
     params : dict of str to numpy.ndarray
         Parameters by name (host arrays, their saved dtype).
+    buffers : dict of str to numpy.ndarray
+        Buffers by name (:meth:`~gdcourse.nn.Module.named_buffers`; host arrays, their saved dtype),
+        in the order saved; empty for a model without buffers and for a checkpoint from before
+        gdcourse saved them.
     opt_state : OptState
         Optimizer state; on the model's device when a model was given to :func:`load_checkpoint`,
         else on the host.
@@ -195,6 +205,7 @@ class Checkpoint:
     config: dict[str, Any]
     meta: dict[str, Any]
     hyperparameters: dict[str, Any] | None = None
+    buffers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _flat_slots(opt_state: OptState, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -234,6 +245,15 @@ def _existing_run(path: Path) -> str | None:
             "Choose another path, or delete the file."
         ) from None
     return meta.get("run_id")
+
+
+def _refuse_another_run(path: Path, run_id: str, advice: str) -> None:
+    """Raise FileExistsError unless the file at ``path`` is a checkpoint of the run ``run_id``."""
+    other = _existing_run(path)
+    if other != run_id:
+        raise FileExistsError(
+            f"{path} holds a checkpoint of another run (run id {other}); refusing to overwrite it. {advice}"
+        )
 
 
 # The writer's temporary files: ".<checkpoint name>.<8 characters of tempfile's alphabet>.tmp".
@@ -293,12 +313,9 @@ def _prepare_checkpoint(path: Path, run_id: str) -> list[Path]:
     """
     _prepare_folder(path)
     if path.exists():
-        other = _existing_run(path)
-        if other != run_id:
-            raise FileExistsError(
-                f"{path} holds a checkpoint of another run (run id {other}); refusing to overwrite it. "
-                "Choose another path, resume that run with Trainer.load_checkpoint, or delete the file."
-            )
+        _refuse_another_run(
+            path, run_id, "Choose another path, resume that run with Trainer.load_checkpoint, or delete the file."
+        )
     removed = []
     for orphan in _orphan_temp_files(path):
         try:
@@ -315,6 +332,65 @@ def _prepare_checkpoint(path: Path, run_id: str) -> list[Path]:
     os.close(fd)
     os.unlink(probe)
     return removed
+
+
+def _describe_arrays(
+    named: list[tuple[str, Array]], prefix: str, arrays: dict[str, np.ndarray]
+) -> list[dict[str, Any]]:
+    """Name, key (``<prefix>/<i>``), shape and dtype of each named array, in JSON; host copies go into ``arrays``."""
+    described = []
+    for i, (name, p) in enumerate(named):
+        key = f"{prefix}/{i}"
+        arrays[key] = np.asarray(to_numpy(p))
+        described.append({"name": name, "key": key, "shape": list(p.shape), "dtype": str(arrays[key].dtype)})
+    return described
+
+
+def _describe_early_stopping(stopper: EarlyStopping, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The state of ``stopper`` in JSON; its best parameters go into ``arrays`` (their keys in ``best_params``)."""
+    best = stopper.best_params
+    best_keys = None
+    if best is not None:
+        best_list = list(best) if isinstance(best, list | tuple) else [best]
+        best_keys = []
+        for i, b in enumerate(best_list):
+            arrays[f"early_stopping/best/{i}"] = np.asarray(to_numpy(b))
+            best_keys.append(f"early_stopping/best/{i}")
+    return {
+        "patience": stopper.patience,
+        "min_delta": stopper.min_delta,
+        "restore_best": stopper.restore_best,
+        "best_loss": stopper.best_loss,
+        "best_epoch": stopper.best_epoch,
+        "wait": stopper.wait,
+        "n_updates": stopper.n_updates,
+        "stopped": stopper.stopped,
+        "best_params": best_keys,
+    }
+
+
+def _write_atomically(path: Path, text: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write the ``.npz`` archive (``__meta__`` = ``text``, then ``arrays``) to a temporary file that replaces ``path``.
+
+    The temporary file ``.<name>.XXXXXXXX.tmp`` lives in ``path``'s folder (created if needed), is
+    flushed to the disk before :func:`os.replace`, and is removed if the write fails.
+    """
+    _prepare_folder(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
+    except OSError as err:
+        raise _os_error(err, f"cannot write the checkpoint {path}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # mypy checks **arrays against savez's allow_pickle: bool too; its keys are "param/...", "opt/..."...
+            np.savez(f, __meta__=np.array(text), **arrays)  # type: ignore[arg-type]
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def save_checkpoint(
@@ -336,7 +412,8 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint: parameters, optimizer state and trainer state, atomically, as ``.npz`` + JSON.
 
-    The generator of every dropout layer of ``model`` is saved with it (by module path).
+    The buffers of ``model`` (:meth:`~gdcourse.nn.Module.named_buffers`, e.g. BatchNorm's running
+    statistics) and the generator of every dropout layer (by module path) are saved with it.
     Usually called through :meth:`Trainer.save_checkpoint`, which fills in every argument.
 
     The file is first written to a temporary file ``.<name>.XXXXXXXX.tmp`` in the same folder,
@@ -348,7 +425,7 @@ def save_checkpoint(
     path : str or path-like
         The file (conventionally ``*.npz``; the name is used as given).
     model : gdcourse.nn.Module
-        The model whose parameters (and dropout generators) are saved.
+        The model whose parameters (and buffers and dropout generators) are saved.
     opt_state : OptState
         The optimizer state (``opt.init(...)`` or the last ``opt.step(...)``).
     epoch, step : int
@@ -390,41 +467,13 @@ def save_checkpoint(
     path = Path(path)
     run_id = run_id or uuid.uuid4().hex
     if path.exists() and not overwrite:
-        other = _existing_run(path)
-        if other != run_id:
-            raise FileExistsError(
-                f"{path} holds a checkpoint of another run (run id {other}); refusing to overwrite it. "
-                "Choose another path, or pass overwrite=True to replace it."
-            )
+        _refuse_another_run(path, run_id, "Choose another path, or pass overwrite=True to replace it.")
     if not isinstance(opt_state, OptState):
         raise TypeError(f"opt_state must be the OptState of a gdcourse optimizer, got {type(opt_state).__name__}")
-    arrays: dict[str, np.ndarray] = {}
-    params = []
-    for i, (name, p) in enumerate(model.named_parameters()):
-        key = f"param/{i}"
-        arrays[key] = np.asarray(to_numpy(p))
-        params.append({"name": name, "key": key, "shape": list(p.shape), "dtype": str(arrays[key].dtype)})
-    stopper = None
-    if early_stopping is not None:
-        best = early_stopping.best_params
-        best_keys = None
-        if best is not None:
-            best_list = list(best) if isinstance(best, list | tuple) else [best]
-            best_keys = []
-            for i, b in enumerate(best_list):
-                arrays[f"early_stopping/best/{i}"] = np.asarray(to_numpy(b))
-                best_keys.append(f"early_stopping/best/{i}")
-        stopper = {
-            "patience": early_stopping.patience,
-            "min_delta": early_stopping.min_delta,
-            "restore_best": early_stopping.restore_best,
-            "best_loss": early_stopping.best_loss,
-            "best_epoch": early_stopping.best_epoch,
-            "wait": early_stopping.wait,
-            "n_updates": early_stopping.n_updates,
-            "stopped": early_stopping.stopped,
-            "best_params": best_keys,
-        }
+    arrays: dict[str, np.ndarray] = {}  # filled by the descriptions below, which name their arrays' keys
+    params = _describe_arrays(model.named_parameters(), "param", arrays)
+    buffers = _describe_arrays(model.named_buffers(), "buffer", arrays)
+    stopper = None if early_stopping is None else _describe_early_stopping(early_stopping, arrays)
     plateau = None
     if schedule is not None:
         plateau = {k: getattr(schedule, k) for k in ("lr", "best", "num_bad_steps", "cooldown_counter")}
@@ -436,6 +485,7 @@ def save_checkpoint(
         "epoch": int(epoch),
         "step": int(step),
         "params": params,
+        **({"buffers": buffers} if buffers else {}),  # only then: a buffer-free model's checkpoint is as before
         "optimizer": {"name": optimizer, "t": int(opt_state.t), "slots": _flat_slots(opt_state, arrays)},
         "shuffle_state": shuffle_state,
         "generators": {name: g.bit_generator.state for name, g in _generators(model).items()},
@@ -446,23 +496,7 @@ def save_checkpoint(
     }
     if hyperparameters is not None:
         meta["hyperparameters"] = hyperparameters
-    text = json.dumps(meta)  # Python's JSON: NaN and Infinity are written as such
-    _prepare_folder(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
-    except OSError as err:
-        raise _os_error(err, f"cannot write the checkpoint {path}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # mypy checks **arrays against savez's allow_pickle: bool too; its keys are "param/...", "opt/..."...
-            np.savez(f, __meta__=np.array(text), **arrays)  # type: ignore[arg-type]
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _write_atomically(path, json.dumps(meta), arrays)  # Python's JSON: NaN and Infinity are written as such
     return path
 
 
@@ -551,45 +585,39 @@ def _read_file(path: Path, *, arrays: bool = True) -> tuple[dict[str, Any], dict
 def _load(path: Path) -> Checkpoint:
     """Read and check the checkpoint at ``path`` (host arrays; no model touched)."""
     meta, arrays = _read_file(path)
-
-    def array(key: Any, what: str) -> np.ndarray:
-        if not isinstance(key, str) or key not in arrays:
-            raise CheckpointError(path, f"missing array {key!r} ({what}), which its metadata names")
-        return arrays[key]
-
     try:
-        params = {}
-        for p in meta["params"]:
-            a = array(p["key"], f"parameter {p['name']!r}")
-            if list(a.shape) != list(p["shape"]) or str(a.dtype) != p["dtype"]:
-                raise CheckpointError(
-                    path,
-                    f"array {p['key']!r} (parameter {p['name']!r}) is {a.dtype} of shape {a.shape}, "
-                    f"its metadata says {p['dtype']} of shape {tuple(p['shape'])}",
-                )
-            params[str(p["name"])] = a
-        opt = meta["optimizer"]
-        slots: dict[str, Any] = {}
-        for slot, desc in opt["slots"].items():
-            what = f"optimizer slot {slot!r}"
-            items = [array(item["array"], what) if "array" in item else float(item["float"]) for item in desc["items"]]
-            kind = desc["kind"]
-            if kind not in ("list", "tuple", "one") or (kind == "one" and len(items) != 1):
-                raise CheckpointError(path, f"malformed metadata ({what} of kind {kind!r} with {len(items)} items)")
-            slots[slot] = items if kind == "list" else (tuple(items) if kind == "tuple" else items[0])
-        stopper = meta.get("early_stopping")
-        if stopper is not None and stopper.get("best_params") is not None:
-            best = [array(k, "early stopping's best parameters") for k in stopper["best_params"]]
-            stopper = {**stopper, "best_params": best}
-        generators = meta.get("generators", {})
-        config = meta.get("config", {})
-        hyper = meta.get("hyperparameters")
-        for name, value in (("generators", generators), ("config", config), ("hyperparameters", hyper)):
-            if value is not None and not isinstance(value, dict):
-                raise CheckpointError(path, f"malformed metadata ({name} is a {type(value).__name__}, not an object)")
+        return _Contents(path, meta, arrays).checkpoint()
+    except CheckpointError:
+        raise
+    except KeyError as err:
+        raise CheckpointError(path, f"malformed metadata (no entry {err})") from None
+    except (TypeError, ValueError, AttributeError) as err:
+        raise CheckpointError(path, f"malformed metadata ({err})") from None
+
+
+@dataclass
+class _Contents:
+    """A checkpoint file's metadata and arrays, read back piece by piece into a :class:`Checkpoint`.
+
+    Each piece checks that the arrays its metadata names are there (and, for the parameters, have the
+    shape and dtype it says), with :class:`CheckpointError`; other malformed metadata raises
+    ``KeyError``, ``TypeError``, ``ValueError`` or ``AttributeError``, which :func:`_load` words.
+    """
+
+    path: Path
+    meta: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+    def checkpoint(self) -> Checkpoint:
+        """Every piece, checked in this order: parameters, buffers, optimizer state, early stopping, other sections."""
+        meta = self.meta
+        params, buffers = self.named_arrays("params", "parameter"), self.named_arrays("buffers", "buffer")
+        slots, stopper = self.slots(), self.early_stopping()
+        generators, config, hyper = self.sections()
         run_id = meta["run_id"]
         if not isinstance(run_id, str):
-            raise CheckpointError(path, f"malformed metadata (run_id {run_id!r} is not text)")
+            raise CheckpointError(self.path, f"malformed metadata (run_id {run_id!r} is not text)")
+        opt = meta["optimizer"]
         return Checkpoint(
             run_id=run_id,
             epoch=int(meta["epoch"]),
@@ -605,27 +633,93 @@ def _load(path: Path) -> Checkpoint:
             config=config,
             meta=meta,
             hyperparameters=hyper,
+            buffers=buffers,
         )
-    except CheckpointError:
-        raise
-    except KeyError as err:
-        raise CheckpointError(path, f"malformed metadata (no entry {err})") from None
-    except (TypeError, ValueError, AttributeError) as err:
-        raise CheckpointError(path, f"malformed metadata ({err})") from None
+
+    def array(self, key: Any, what: str) -> np.ndarray:
+        """The array stored under ``key``, which the metadata names for ``what``."""
+        if not isinstance(key, str) or key not in self.arrays:
+            raise CheckpointError(self.path, f"missing array {key!r} ({what}), which its metadata names")
+        return self.arrays[key]
+
+    def named_arrays(self, section: str, what: str) -> dict[str, np.ndarray]:
+        """The arrays of ``section`` by name, each of the shape and dtype its metadata says.
+
+        ``"params"`` must be there; ``"buffers"`` may be absent (a model without buffers, or a
+        checkpoint from before gdcourse saved them): no buffers.
+        """
+        named = {}
+        for p in self.meta[section] if section == "params" else self.meta.get(section, []):
+            a = self.array(p["key"], f"{what} {p['name']!r}")
+            if list(a.shape) != list(p["shape"]) or str(a.dtype) != p["dtype"]:
+                raise CheckpointError(
+                    self.path,
+                    f"array {p['key']!r} ({what} {p['name']!r}) is {a.dtype} of shape {a.shape}, "
+                    f"its metadata says {p['dtype']} of shape {tuple(p['shape'])}",
+                )
+            named[str(p["name"])] = a
+        return named
+
+    def slots(self) -> dict[str, Any]:
+        """The optimizer's slots, each a list, a tuple or one value (arrays and numbers), as saved."""
+        slots: dict[str, Any] = {}
+        for slot, desc in self.meta["optimizer"]["slots"].items():
+            what = f"optimizer slot {slot!r}"
+            items = [
+                self.array(item["array"], what) if "array" in item else float(item["float"]) for item in desc["items"]
+            ]
+            kind = desc["kind"]
+            if kind not in ("list", "tuple", "one") or (kind == "one" and len(items) != 1):
+                raise CheckpointError(
+                    self.path, f"malformed metadata ({what} of kind {kind!r} with {len(items)} items)"
+                )
+            slots[slot] = items if kind == "list" else (tuple(items) if kind == "tuple" else items[0])
+        return slots
+
+    def early_stopping(self) -> dict[str, Any] | None:
+        """Early stopping's state, with its best parameters as arrays (None without early stopping)."""
+        stopper = self.meta.get("early_stopping")
+        if stopper is not None and stopper.get("best_params") is not None:
+            best = [self.array(k, "early stopping's best parameters") for k in stopper["best_params"]]
+            stopper = {**stopper, "best_params": best}
+        return stopper
+
+    def sections(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """The generators' states, the config and the hyperparameters, each checked to be a JSON object."""
+        generators = self.meta.get("generators", {})
+        config = self.meta.get("config", {})
+        hyper = self.meta.get("hyperparameters")
+        for name, value in (("generators", generators), ("config", config), ("hyperparameters", hyper)):
+            if value is not None and not isinstance(value, dict):
+                raise CheckpointError(
+                    self.path, f"malformed metadata ({name} is a {type(value).__name__}, not an object)"
+                )
+        return generators, config, hyper
+
+
+def _check_arrays_fit(saved: dict[str, np.ndarray], current: list[tuple[str, Array]], what: str) -> None:
+    """Raise unless the ``saved`` arrays are the ``current`` ones' names (in order), shapes and dtypes."""
+    names = [name for name, _ in current]
+    if names != list(saved):
+        raise ValueError(f"the checkpoint's {what}s {list(saved)} do not match the model's {names}")
+    for name, p in current:
+        s = saved[name]
+        if tuple(s.shape) != tuple(p.shape):
+            raise ValueError(f"{what} {name!r}: the checkpoint has shape {s.shape}, the model {tuple(p.shape)}")
+        if str(s.dtype) != dtype_of(p):
+            raise TypeError(f"{what} {name!r}: the checkpoint has dtype {s.dtype}, the model {p.dtype}")
 
 
 def _check_fits(ck: Checkpoint, model: Module) -> None:
-    """Raise unless ``ck``'s parameters and generators fit ``model`` (names, shapes, dtypes); changes nothing."""
-    params, current = ck.params, model.named_parameters()
-    names = [name for name, _ in current]
-    if names != list(params):
-        raise ValueError(f"the checkpoint's parameters {list(params)} do not match the model's {names}")
-    for name, p in current:
-        saved = params[name]
-        if tuple(saved.shape) != tuple(p.shape):
-            raise ValueError(f"parameter {name!r}: the checkpoint has shape {saved.shape}, the model {tuple(p.shape)}")
-        if str(saved.dtype) != dtype_of(p):
-            raise TypeError(f"parameter {name!r}: the checkpoint has dtype {saved.dtype}, the model {p.dtype}")
+    """Raise unless ``ck``'s parameters, buffers, generators fit ``model`` (names, shapes, dtypes); changes nothing."""
+    _check_arrays_fit(ck.params, model.named_parameters(), "parameter")
+    buffers = model.named_buffers()
+    if buffers and "buffers" not in ck.meta:
+        raise ValueError(
+            f"the checkpoint holds no buffers (it was written before gdcourse saved them), the model has "
+            f"{[name for name, _ in buffers]}: their values cannot be restored"
+        )
+    _check_arrays_fit(ck.buffers, buffers, "buffer")
     gens = _generators(model)
     saved_gens = ck.generator_states
     if set(gens) != set(saved_gens):
@@ -640,10 +734,12 @@ def _check_fits(ck: Checkpoint, model: Module) -> None:
 
 
 def _install(ck: Checkpoint, model: Module) -> OptState:
-    """Put ``ck``'s parameters and generator states into ``model``; its optimizer state, moved like them."""
+    """Put ``ck``'s parameters, buffers and generator states into ``model``; its optimizer state, moved like them."""
     current = model.named_parameters()
     refs = [p for _, p in current]
-    model.set_parameters([_like(ck.params[name], p) for name, p in current])
+    state = {name: _like(ck.params[name], p) for name, p in current}
+    state.update((name, _like(ck.buffers[name], b)) for name, b in model.named_buffers())
+    model.load_state_dict(state)  # the parameters as set_parameters would, then the buffers
     for name, gen in _generators(model).items():
         _set_generator_state(gen, ck.generator_states[name], f"module {name}")
     if ck.opt_state is None:
@@ -675,8 +771,8 @@ def load_checkpoint(path: str | os.PathLike[str], model: Module | None = None) -
     path : str or path-like
         The checkpoint file.
     model : gdcourse.nn.Module, optional
-        When given, its parameters are replaced by the saved ones (moved to the library and device
-        of its current parameters; names, shapes and dtypes must match) and its dropout layers'
+        When given, its parameters and buffers are replaced by the saved ones (moved to the library
+        and device of its current ones; names, shapes and dtypes must match) and its dropout layers'
         generators are set to their saved states; the optimizer state is moved there too.
 
     Returns
@@ -691,7 +787,8 @@ def load_checkpoint(path: str | os.PathLike[str], model: Module | None = None) -
     CheckpointError
         If the file is not a valid checkpoint of this format version.
     ValueError, TypeError
-        If ``model``'s parameters or dropout layers do not match the checkpoint's (names and shapes, dtypes).
+        If ``model``'s parameters, buffers or dropout layers do not match the checkpoint's (names and
+        shapes, dtypes), or the model has buffers and the checkpoint none (written before they were saved).
     """
     path = Path(path)
     ck = _load(path)
@@ -745,5 +842,3 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         if a is _ABSENT or b is _ABSENT or a != b:
             out.append(f"{key}: checkpoint {_show(a)}, now {_show(b)}")
     return out
-
-

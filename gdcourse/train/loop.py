@@ -51,7 +51,6 @@ completes its epochs with a loss far above its first one warns with
 (3, 'max_epochs')
 """
 
-
 from __future__ import annotations
 
 import json
@@ -218,7 +217,6 @@ def evaluate(
     finally:
         model.train(was_training)
     return total, acc
-
 
 
 # ----------------------------------------------------------------------------------------------
@@ -518,7 +516,10 @@ class Trainer:
                 h.message = f"completed {self.epoch} epochs ({self.step} steps)"
                 if h.step_loss and h.train_loss:  # the first step's loss against the last epoch's
                     divergence.warn_if_unstable(
-                        h.step_loss[0], h.train_loss[-1], step=self.step, lr=self._lr(),
+                        h.step_loss[0],
+                        h.train_loss[-1],
+                        step=self.step,
+                        lr=self._lr(),
                         where=f"epoch {self.epoch} (update {self.step} of the run)",
                     )
         if self.progress:
@@ -613,12 +614,12 @@ class Trainer:
     def _early_stop(self, monitored: float) -> bool:
         """Ask the early-stopping rule; when it says stop, restore the best parameters and say why."""
         h, stopper = self.history, self.early_stopping
-        if stopper is None or not stopper.update(monitored, self.model.parameters()):
+        if stopper is None or not stopper.update(monitored, _tracked_state(self.model)):
             return False
         h.best_epoch = self.epoch - (stopper.n_updates - 1 - stopper.best_epoch)  # the epoch of the best update
         kept = ""
         if stopper.restore_best and stopper.best_params is not None:
-            self.model.set_parameters(list(stopper.restore(self.model.parameters())))
+            _install_state(self.model, list(stopper.restore(_tracked_state(self.model))))
             kept = f"; the parameters of epoch {h.best_epoch} (loss {stopper.best_loss:.4g}) were restored"
         h.stop_reason = "early_stopping"
         h.message = f"early stopping after epoch {self.epoch}: no improvement for {stopper.patience} epochs{kept}"
@@ -649,6 +650,19 @@ class Trainer:
 
         A checkpoint of this run (same :attr:`run_id`) at ``path`` is replaced; one of another run is
         not, unless ``overwrite=True``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (its folder is created if needed).  Another run's checkpoint, or any other
+            file or a folder, at ``path`` is refused with ``FileExistsError`` unless ``overwrite``.
+        overwrite : bool
+            Replace whatever file is at ``path``, another run's checkpoint included.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
         """
         return save_checkpoint(
             path,
@@ -674,8 +688,8 @@ class Trainer:
 
         * a file that is not a valid checkpoint (:class:`CheckpointError`, naming the problem);
         * another update rule, or early stopping or a ``ReduceOnPlateau`` rate on one side only
-          (their saved state could not be used), and parameters whose names, shapes or dtypes
-          differ from the model's (``ValueError``/``TypeError``; the differing layers are listed);
+          (their saved state could not be used), and parameters or buffers whose names, shapes or
+          dtypes differ from the model's (``ValueError``/``TypeError``; the differing layers are listed);
         * unless ``allow_changes``: other settings (:attr:`hyperparameters`: the learning rate or
           schedule, the optimizer's hyperparameters, the loss, batch size, shuffling, early
           stopping's settings, the layers' types and arguments, e.g. the activations), with
@@ -714,10 +728,23 @@ class Trainer:
         CheckpointMismatchError
             If the checkpoint's run had other settings (the message lists them).
         ValueError, TypeError
-            If the model's parameters do not match the checkpoint's (names and shapes, dtypes).
+            If the model's parameters or buffers do not match the checkpoint's (names and shapes, dtypes).
         """
         path = Path(path)
         ck = _load(path)
+        self._refuse_another_setup(path, ck, allow_changes)
+        differences = [] if ck.hyperparameters is None else _differences(ck.hyperparameters, self.hyperparameters)
+        self._check_model_fits(ck, differences)
+        _accept_differences(path, ck, differences, allow_changes)
+        self._resume(ck, keep_saved_settings=not differences)
+        return ck
+
+    def _refuse_another_setup(self, path: Path, ck: Checkpoint, allow_changes: bool) -> None:
+        """Refuse a checkpoint whose state this trainer cannot use, or (unless allowed) whose basic settings differ.
+
+        Another update rule, early stopping or a ``ReduceOnPlateau`` rate on one side only are always
+        refused; another loss, batch size or shuffling unless ``allow_changes``.
+        """
         saved, config = ck.config, self.config
         for key in ("loss", "batch_size", "shuffle", "optimizer"):
             if key in saved and saved[key] != config[key] and (key == "optimizer" or not allow_changes):
@@ -738,35 +765,23 @@ class Trainer:
             raise CheckpointMismatchError(
                 f"the checkpoint {path} and this trainer disagree on a ReduceOnPlateau learning rate"
             )
-        differences = [] if ck.hyperparameters is None else _differences(ck.hyperparameters, self.hyperparameters)
+
+    def _check_model_fits(self, ck: Checkpoint, differences: list[str]) -> None:
+        """Raise unless the checkpoint's parameters and buffers fit the model; a misfit lists the layers that differ."""
         try:
-            _check_fits(ck, self.model)  # names, shapes, dtypes and dropout generators; changes nothing
+            _check_fits(ck, self.model)  # names, shapes, dtypes, buffers and dropout generators; changes nothing
         except ValueError as err:
             layers = [d for d in differences if d.startswith("layer ")]
             if layers:
                 raise CheckpointMismatchError(f"{err}; the layers differ:\n  " + "\n  ".join(layers)) from None
             raise
-        if differences and not allow_changes:
-            raise CheckpointMismatchError(
-                f"the checkpoint {path} was written by a run with other settings than this trainer's:\n  "
-                + "\n  ".join(differences)
-                + "\nResume with the same settings, or pass allow_changes=True to continue with this trainer's."
-            )
-        if differences:
-            warnings.warn(
-                f"resuming {path} with changed settings (this trainer's are used from now on):\n  "
-                + "\n  ".join(differences),
-                CheckpointWarning,
-                stacklevel=2,
-            )
-        if ck.hyperparameters is None:
-            warnings.warn(
-                f"the checkpoint {path} was written before gdcourse stored a run's settings in checkpoints: its "
-                "learning rate, the optimizer's other hyperparameters and the layers' activations cannot be "
-                "compared with this trainer's; make sure they are the same (the next checkpoint stores them)",
-                CheckpointWarning,
-                stacklevel=2,
-            )
+
+    def _resume(self, ck: Checkpoint, *, keep_saved_settings: bool) -> None:
+        """Take over the checkpoint's state: model, optimizer, shuffling, counters, history, early stopping, rate.
+
+        Early stopping takes the checkpoint's settings too when ``keep_saved_settings`` (no difference
+        was found); after allowed changes it keeps this trainer's.
+        """
         self.opt_state = ck.opt_state = _install(ck, self.model)
         if ck.shuffle_state is not None:
             _set_generator_state(self.generator, ck.shuffle_state, "the shuffling generator")
@@ -776,18 +791,64 @@ class Trainer:
         first = ck.config.get("first_loss")
         self._first_loss = None if first is None else float(first)
         if ck.early_stopping is not None and self.early_stopping is not None:
-            s, saved = self.early_stopping, ck.early_stopping
-            if not differences:  # else this trainer's settings, as allowed
-                s.patience, s.min_delta, s.restore_best = saved["patience"], saved["min_delta"], saved["restore_best"]
-            s.best_loss, s.best_epoch, s.wait = float(saved["best_loss"]), saved["best_epoch"], saved["wait"]
-            s.n_updates, s.stopped = saved["n_updates"], saved["stopped"]
-            ref = self.model.parameters()
-            best = saved["best_params"]
-            s.best_params = None if best is None else [_like(b, p) for b, p in zip(best, ref, strict=True)]
+            _resume_early_stopping(
+                self.early_stopping, ck.early_stopping, _tracked_state(self.model), keep_saved_settings
+            )
         if ck.schedule is not None and self._schedule is not None:
             for key, value in ck.schedule.items():
                 setattr(self._schedule, key, value)
-        return ck
+
+
+def _accept_differences(path: Path, ck: Checkpoint, differences: list[str], allow_changes: bool) -> None:
+    """Refuse changed settings unless ``allow_changes``, else warn about them; warn when they cannot be compared."""
+    if differences and not allow_changes:
+        raise CheckpointMismatchError(
+            f"the checkpoint {path} was written by a run with other settings than this trainer's:\n  "
+            + "\n  ".join(differences)
+            + "\nResume with the same settings, or pass allow_changes=True to continue with this trainer's."
+        )
+    if differences:
+        warnings.warn(
+            f"resuming {path} with changed settings (this trainer's are used from now on):\n  "
+            + "\n  ".join(differences),
+            CheckpointWarning,
+            stacklevel=3,
+        )
+    if ck.hyperparameters is None:
+        warnings.warn(
+            f"the checkpoint {path} was written before gdcourse stored a run's settings in checkpoints: its "
+            "learning rate, the optimizer's other hyperparameters and the layers' activations cannot be "
+            "compared with this trainer's; make sure they are the same (the next checkpoint stores them)",
+            CheckpointWarning,
+            stacklevel=3,
+        )
+
+
+def _tracked_state(model: Module) -> list[Array]:
+    """What early stopping keeps of the best epoch: the parameters, then the buffers (BatchNorm's statistics)."""
+    return model.parameters() + model.buffers()
+
+
+def _install_state(model: Module, state: list[Array]) -> None:
+    """Put back a :func:`_tracked_state` list: the parameters, then the buffers by name."""
+    n = len(model.parameters())
+    model.set_parameters(state[:n])
+    names = [name for name, _ in model.named_buffers()]
+    if names:
+        model.load_state_dict({**dict(model.named_parameters()), **dict(zip(names, state[n:], strict=True))})
+
+
+def _resume_early_stopping(
+    stopper: EarlyStopping, saved: dict[str, Any], ref: list[Array], keep_saved_settings: bool
+) -> None:
+    """Give ``stopper`` the saved state (its best parameters moved like ``ref``), and the saved settings if asked."""
+    if keep_saved_settings:  # else this trainer's settings, as allowed
+        settings = saved["patience"], saved["min_delta"], saved["restore_best"]
+        stopper.patience, stopper.min_delta, stopper.restore_best = settings
+    stopper.best_loss, stopper.best_epoch, stopper.wait = float(saved["best_loss"]), saved["best_epoch"], saved["wait"]
+    stopper.n_updates, stopper.stopped = saved["n_updates"], saved["stopped"]
+    best = saved["best_params"]
+    stopper.best_params = None if best is None else [_like(b, p) for b, p in zip(best, ref, strict=True)]
 
 
 def fit(
@@ -809,6 +870,34 @@ def fit(
     ``options`` are the other arguments of :class:`Trainer` (``shuffle``, ``monitor``, ``accuracy``,
     ``divergence_factor``, ``on_divergence``, ``progress``).  Use a :class:`Trainer` directly to
     save and resume checkpoints.
+
+    Parameters
+    ----------
+    model : gdcourse.nn.Module
+        The model to train (its parameters are replaced step by step).
+    X, y : arrays
+        Training inputs and targets, as in :meth:`Trainer.fit`.
+    optimizer : Optimizer
+        Any :mod:`gdcourse.optim` rule, e.g. ``optim.adam(lr=1e-3)``.
+    loss : str or callable
+        ``"mse"`` (default), ``"cross_entropy"`` or ``loss(output, target) -> scalar Tensor``.
+    epochs : int
+        Number of epochs, 10 by default.
+    batch_size : int
+        Examples per minibatch :math:`B` (32 by default).
+    validation : (X_val, y_val), optional
+        Evaluated after every epoch; its loss is the one early stopping watches (else the training loss).
+    early_stopping : EarlyStopping or int, optional
+        The rule, or its patience in epochs.
+    seed : int or numpy.random.Generator
+        Seed of the shuffling.
+    **options
+        The other keyword arguments of :class:`Trainer`.
+
+    Returns
+    -------
+    TrainHistory
+        Losses, accuracies, norms and why training stopped.
     """
     trainer = Trainer(
         model, optimizer, loss, batch_size=batch_size, seed=seed, early_stopping=early_stopping, **options

@@ -18,7 +18,19 @@ class AllTrialsFailedWarning(UserWarning):
 
 
 def check_search_args(objective: Any, budget: Any, seed: Any, executor: Any) -> tuple[int, int]:
-    """Validate the arguments every search takes; return ``(budget, seed)`` as ints."""
+    """Validate the arguments every search takes; return ``(budget, seed)`` as ints.
+
+    Parameters
+    ----------
+    objective : callable
+        Called as ``objective(**params)``; anything else raises ``TypeError``.
+    budget : int
+        Number of trials, at least 1 (else ``ValueError``; ``True`` is not a number here).
+    seed : int
+        The search's seed, at least 0 (else ``ValueError``).
+    executor : concurrent.futures.Executor or None
+        Where trials run: an executor or an object with its ``submit`` method (else ``TypeError``).
+    """
     if not callable(objective):
         raise TypeError(f"objective must be callable as objective(**params), got {type(objective).__name__}")
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
@@ -39,6 +51,13 @@ def check_objective_names(objective: Any, names: Iterable[str]) -> None:
     Checked only when the objective has a signature with named parameters and no ``**kwargs``: a name
     the objective does not accept, or a required parameter the space does not give, would make every
     trial fail with the same :class:`TypeError`.
+
+    Parameters
+    ----------
+    objective : callable
+        The objective of the search.
+    names : iterable of str
+        The hyperparameters' names, in the space's order (iterating a space gives them).
 
     Raises
     ------

@@ -127,17 +127,38 @@ def make_kernel(width: int) -> Any:
 def fit_gp(
     x: np.ndarray, y: np.ndarray, seed: int, *, n_restarts: int = 0, noise: float = 1e-6
 ) -> GaussianProcessRegressor:
-    """Fit the GP surrogate to points ``x`` (rows in the unit cube) and values ``y``.
+    r"""Fit the GP surrogate to points ``x`` (rows in the unit cube) and values ``y``.
 
     The kernel's hyperparameters (:func:`make_kernel`) maximise the marginal
     likelihood: L-BFGS-B from the initial guess, plus ``n_restarts`` random starts
     seeded by ``seed``.  ``y`` is normalised to mean 0 and variance 1 inside the
     fit, and ``noise`` (in those units) is added to the kernel's diagonal: a
     nugget that keeps the fit stable when two trials nearly coincide.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n, width)
+        The successful trials, encoded by :meth:`Space.encode`.
+    y : numpy.ndarray, shape (n,)
+        Their objective values.
+    seed : int
+        Seeds the random restarts.
+    n_restarts : int, default 0
+        Extra starts of the marginal-likelihood optimiser (0: the initial guess only).
+    noise : float, default 1e-6
+        The nugget, a variance in units of the normalised ``y``.
+
+    Returns
+    -------
+    GaussianProcessRegressor
+        The fitted surrogate: ``gp.predict(u, return_std=True)`` gives :math:`\mu` and :math:`\sigma`.
     """
     x = np.asarray(x, dtype=np.float64)
     gp = GaussianProcessRegressor(
-        kernel=make_kernel(x.shape[1]), alpha=noise, normalize_y=True, n_restarts_optimizer=n_restarts,
+        kernel=make_kernel(x.shape[1]),
+        alpha=noise,
+        normalize_y=True,
+        n_restarts_optimizer=n_restarts,
         random_state=int(seed),
     )
     with warnings.catch_warnings():
@@ -199,6 +220,20 @@ def away_from_failures(candidates: np.ndarray, x_ok: np.ndarray, x_failed: np.nd
     no value for the GP to fit, so it cannot learn that a region is bad; without
     this rule the search could return again and again to a region where, say,
     training diverges.  Distances are measured in the unit cube of :meth:`Space.encode`.
+
+    Parameters
+    ----------
+    candidates : numpy.ndarray, shape (m, width)
+        Encoded candidate settings.
+    x_ok : numpy.ndarray, shape (n_ok, width)
+        The encoded trials that succeeded.
+    x_failed : numpy.ndarray, shape (n_failed, width)
+        The encoded trials that failed; with none, every candidate is kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rows of ``candidates`` kept, in their order.
     """
     if len(x_failed) == 0:
         return candidates
@@ -236,6 +271,27 @@ def propose(
 
     The candidates and the GP's restarts are seeded by
     ``numpy.random.default_rng([seed, len(trials)])``.
+
+    Parameters
+    ----------
+    space : dict or Space
+        The space searched.
+    trials : sequence of Trial
+        Every trial so far, in order (failed ones included).
+    seed : int
+        The search's seed.
+    n_initial : int
+        Size of the initial design.
+    batch_size : int, default 1
+        How many settings to propose, at least 1 (:func:`bayesian_search` checks it); the whole
+        initial design when no trial exists yet.
+    n_candidates, local_scale, xi, n_restarts
+        As in :func:`bayesian_search`.
+
+    Returns
+    -------
+    Proposal
+        The settings, and the surrogate and scores that chose them.
     """
     space = as_space(space)
     n = len(trials)
@@ -316,7 +372,7 @@ def bayesian_search(
         Standard deviation, in the unit cube, of the candidates drawn near the best setting.
     xi : float, default 0
         Minimum improvement that counts, :math:`\xi` in :func:`expected_improvement`.
-    n_restarts : int, default 2
+    n_restarts : int, default 0
         Random restarts of the GP's marginal-likelihood optimiser.
 
     Returns
@@ -334,8 +390,15 @@ def bayesian_search(
     trials: list[Trial] = []
     while len(trials) < budget:
         proposal = propose(
-            space, trials, seed, n_initial=n_initial, batch_size=min(batch_size, budget - len(trials)),
-            n_candidates=n_candidates, local_scale=local_scale, xi=xi, n_restarts=n_restarts,
+            space,
+            trials,
+            seed,
+            n_initial=n_initial,
+            batch_size=min(batch_size, budget - len(trials)),
+            n_candidates=n_candidates,
+            local_scale=local_scale,
+            xi=xi,
+            n_restarts=n_restarts,
         )
         batch = proposal.params[: budget - len(trials)]
         trials += run_trials(objective, batch, executor, start=len(trials))

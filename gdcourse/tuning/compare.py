@@ -142,4 +142,3 @@ def race(
                 search(objective, run_space, budget, int(seed), executor, method=method, **options.get(method, {}))
             )
     return Race(int(budget), tuple(int(s) for s in seeds), results)
-

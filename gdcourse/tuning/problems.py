@@ -167,7 +167,22 @@ class LogisticValidation:
         return self.x_train.T @ (p - self.y_train) / len(self.y_train)
 
     def train(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> np.ndarray:
-        """The parameters after ``n_steps`` steps of :func:`gdcourse.optim.sgd` from zero."""
+        r"""The parameters after ``n_steps`` steps of :func:`gdcourse.optim.sgd` from zero.
+
+        Parameters
+        ----------
+        lr : float
+            The learning rate :math:`\eta`.
+        momentum : float, default 0
+            Heavy-ball momentum :math:`\beta`.
+        weight_decay : float, default 0
+            L2 weight decay :math:`\lambda`, added to the gradient as :math:`\lambda\theta` (torch's convention).
+
+        Returns
+        -------
+        numpy.ndarray, shape (31,)
+            :math:`\theta`: 30 weights and the bias (not finite when training blew up).
+        """
         from gdcourse.optim import sgd
 
         opt = sgd(lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -192,6 +207,16 @@ class LogisticValidation:
         :math:`\Theta` with one column per setting: :math:`b_1 = g_1`,
         :math:`b_t = \beta b_{t-1} + g_t`, :math:`\Theta \leftarrow \Theta - \eta b`,
         with :math:`g = \nabla J + \lambda\Theta`.
+
+        Parameters
+        ----------
+        lr, momentum, weight_decay : array-like
+            :math:`\eta`, :math:`\beta` and :math:`\lambda` of every setting, broadcast to one shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            The validation log loss of each setting, in that shape (``nan`` where training blew up).
         """
         lr, beta, wd = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (lr, momentum, weight_decay)))
         shape = lr.shape
@@ -213,6 +238,20 @@ class LogisticValidation:
         """The smallest validation loss: a dense log grid (:meth:`many`), then Nelder–Mead from the best points.
 
         Returns ``(value, params)``.  The grid has ``n_grid`` levels per hyperparameter.
+
+        Parameters
+        ----------
+        n_grid : int, default 24
+            Levels per hyperparameter, evenly spaced in each dimension's encoding (:math:`24^3` settings).
+        n_polish : int, default 3
+            How many of the best grid points start a Nelder–Mead search.
+
+        Returns
+        -------
+        value : float
+            The smallest validation loss found.
+        params : dict
+            Where: ``{"lr": ..., "momentum": ..., "weight_decay": ...}``.
         """
         from scipy.optimize import minimize
 
@@ -231,8 +270,12 @@ class LogisticValidation:
         best_value, best_params = math.inf, {}
         for index in starts:
             params = {k: float(mesh[j].reshape(-1)[index]) for j, k in enumerate(names)}
-            res = minimize(loss, self.space.encode([params])[0], method="Nelder-Mead",
-                           options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 400})
+            res = minimize(
+                loss,
+                self.space.encode([params])[0],
+                method="Nelder-Mead",
+                options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 400},
+            )
             params = self.space.decode(np.clip(res.x, 0, 1))[0]
             value = float(self.many(*(params[k] for k in names)))
             if value < best_value:

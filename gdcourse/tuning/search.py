@@ -144,6 +144,20 @@ def search(
 
     See :func:`grid_search`, :func:`random_search` and
     :func:`gdcourse.tuning.bayes.bayesian_search`.
+
+    Parameters
+    ----------
+    objective, space, budget, seed, executor
+        The arguments every method takes (:func:`random_search` describes them).
+    method : {"grid", "random", "bayes"}, default "random"
+        The search method; another name raises ``ValueError``.
+    **options
+        The method's own keyword arguments (``shuffle`` for grid search, ``n_initial``,
+        ``batch_size``... for Bayesian optimisation).
+
+    Returns
+    -------
+    SearchResult
     """
     if method not in METHODS:
         raise ValueError(f"unknown search method {method!r}; choose one of {', '.join(map(repr, METHODS))}")

@@ -53,7 +53,15 @@ class Dimension:
     width: int = 1
 
     def sample(self, rng: np.random.Generator, n: int) -> list[Any]:
-        """``n`` independent random values drawn with ``rng``."""
+        """``n`` independent random values drawn with ``rng``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The source of randomness; its state moves on, so a second call draws new values.
+        n : int
+            How many values (0 gives an empty list).
+        """
         raise NotImplementedError
 
     def levels(self, k: int) -> list[Any]:
@@ -89,7 +97,16 @@ class Uniform(Dimension):
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
 
-    def sample(self, rng: np.random.Generator, n: int) -> list[float]:  # noqa: D102
+    def sample(self, rng: np.random.Generator, n: int) -> list[float]:
+        r"""``n`` draws of :math:`\mathcal U[\text{low}, \text{high}]`, as Python floats.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            One call ``rng.uniform(low, high, size=n)`` makes them all.
+        n : int
+            Number of draws.
+        """
         return [float(v) for v in rng.uniform(self.low, self.high, size=n)]
 
     def levels(self, k: int) -> list[float]:  # noqa: D102
@@ -121,7 +138,16 @@ class LogUniform(Dimension):
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
 
-    def sample(self, rng: np.random.Generator, n: int) -> list[float]:  # noqa: D102
+    def sample(self, rng: np.random.Generator, n: int) -> list[float]:
+        r"""``n`` values :math:`a\,(b/a)^{U}`, one uniform :math:`U` each: every decade is as likely.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Draws the :math:`U \sim \mathcal U[0, 1]`, all at once, which :meth:`decode` maps to the range.
+        n : int
+            Number of values.
+        """
         return self.decode(rng.uniform(0.0, 1.0, size=n))
 
     def levels(self, k: int) -> list[float]:  # noqa: D102
@@ -161,7 +187,16 @@ class Integer(Dimension):
             return math.log(self.low - 0.5), math.log(self.high + 0.5)
         return self.low - 0.5, self.high + 0.5
 
-    def sample(self, rng: np.random.Generator, n: int) -> list[int]:  # noqa: D102
+    def sample(self, rng: np.random.Generator, n: int) -> list[int]:
+        """``n`` integers in ``[low, high]``, each as likely, or with ``log=True`` log-uniform (each decade as likely).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            ``rng.integers(low, high + 1)``, or with ``log=True`` uniform numbers decoded on the log scale.
+        n : int
+            How many integers.
+        """
         if not self.log:
             return [int(v) for v in rng.integers(self.low, self.high + 1, size=n)]
         return self.decode(rng.uniform(0.0, 1.0, size=n))
@@ -215,7 +250,16 @@ class Categorical(Dimension):
     def width(self) -> int:  # type: ignore[override]  # noqa: D102
         return len(self.choices)
 
-    def sample(self, rng: np.random.Generator, n: int) -> list[Any]:  # noqa: D102
+    def sample(self, rng: np.random.Generator, n: int) -> list[Any]:
+        """``n`` choices, each picked with probability ``1 / len(choices)``, independently.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Picks the indices into ``choices``.
+        n : int
+            The number of picks.
+        """
         return [self.choices[int(i)] for i in rng.integers(0, len(self.choices), size=n)]
 
     def levels(self, k: int) -> list[Any]:  # noqa: D102
@@ -275,9 +319,7 @@ class Space(Mapping):
             if not isinstance(name, str) or not name.isidentifier():
                 raise ValueError(f"hyperparameter names must be Python identifiers, got {name!r}")
             if not isinstance(dim, Dimension):
-                raise TypeError(
-                    f"space[{name!r}] must be a Uniform, LogUniform, Integer or Categorical, got {dim!r}"
-                )
+                raise TypeError(f"space[{name!r}] must be a Uniform, LogUniform, Integer or Categorical, got {dim!r}")
         self._dims = dict(dimensions)
 
     def __getitem__(self, name: str) -> Dimension:
@@ -303,6 +345,18 @@ class Space(Mapping):
         The draws are made trial by trial (every dimension of trial 0, then of trial 1...),
         so the first ``m`` trials of ``sample(rng, n)`` are ``sample(rng, m)`` for a
         generator in the same state: a longer search extends a shorter one.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Shared by the dimensions, in the order of the space.
+        n : int
+            Number of trials.
+
+        Returns
+        -------
+        list of dict
+            ``n`` trials ``{name: value}``.
         """
         return [{name: dim.sample(rng, 1)[0] for name, dim in self._dims.items()} for _ in range(n)]
 
@@ -316,9 +370,7 @@ class Space(Mapping):
         """
         shape = {name: 1 for name in self._dims}
         while True:
-            open_ = [
-                n for n, d in self._dims.items() if (levels := d.max_levels()) is None or shape[n] < levels
-            ]
+            open_ = [n for n, d in self._dims.items() if (levels := d.max_levels()) is None or shape[n] < levels]
             grown = False
             for name in sorted(open_, key=lambda n: shape[n]):  # stable: ties keep the space's order
                 total = math.prod(v + (name == n) for n, v in shape.items())

@@ -146,7 +146,21 @@ class SearchResult:
 class SerialExecutor(Executor):
     """The default executor: ``submit`` runs the function at once, here, and returns a finished future."""
 
-    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:  # noqa: D102
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` now; a future holding its result, or the exception it raised.
+
+        Parameters
+        ----------
+        fn : callable
+            The function to run (positional only, as in :meth:`concurrent.futures.Executor.submit`).
+        *args, **kwargs
+            Its arguments.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Already done.
+        """
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
@@ -182,6 +196,19 @@ def evaluate_trial(objective: Objective, params: Mapping[str, Any]) -> tuple[flo
 
     This is what runs on the worker: an exception inside the objective is caught
     there and comes back as data, so one bad trial cannot stop a search.
+
+    Parameters
+    ----------
+    objective : callable
+        The function to minimise.
+    params : mapping of str
+        One setting, passed as keyword arguments.
+
+    Returns
+    -------
+    value, error : float, str or None
+        The objective's value and ``None``; or ``nan`` and why the trial failed (the exception,
+        or a value that is not one finite number).
     """
     try:
         value = objective(**params)

@@ -60,6 +60,19 @@ def new_or_cleared(fig: Figure | None, **kwargs: Any) -> Figure:
 
     A new figure has ``layout="constrained"`` unless ``kwargs`` say otherwise, and is not managed by
     ``pyplot``, so the inline backend never shows it by itself.
+
+    Parameters
+    ----------
+    fig : Figure or None
+        The explorer's last figure, cleared and reused; ``None`` for the first drawing.
+    **kwargs
+        Arguments of :class:`~matplotlib.figure.Figure` for a new figure (e.g. ``figsize``, ``dpi``);
+        ignored when ``fig`` is given.
+
+    Returns
+    -------
+    Figure
+        ``fig`` itself, empty, or the new figure.
     """
     if fig is None:
         return Figure(**{"layout": "constrained", **kwargs})
@@ -97,7 +110,11 @@ def check_range(name: str, bounds: tuple[float, float], value: float | None = No
 
 
 def log_slider(
-    value: float, bounds: tuple[float, float], *, description: str = "η", step: float = 0.01,
+    value: float,
+    bounds: tuple[float, float],
+    *,
+    description: str = "η",
+    step: float = 0.01,
     readout_format: str = ".3g",
 ) -> widgets.FloatLogSlider:
     """A base-10 log slider from ``bounds[0]`` to ``bounds[1]`` that reruns only when released.
@@ -120,8 +137,14 @@ def log_slider(
     ipywidgets.FloatLogSlider
     """
     return widgets.FloatLogSlider(
-        value=value, base=10, min=math.log10(bounds[0]), max=math.log10(bounds[1]), step=step,
-        description=description, readout_format=readout_format, continuous_update=False,
+        value=value,
+        base=10,
+        min=math.log10(bounds[0]),
+        max=math.log10(bounds[1]),
+        step=step,
+        description=description,
+        readout_format=readout_format,
+        continuous_update=False,
     )
 
 
@@ -177,7 +200,15 @@ class Explorer(widgets.VBox):
             self.output.outputs = (figure_output(figure),)
 
     def set_status(self, text: str, warn: bool = False) -> None:
-        """Show ``text`` (escaped) in bold in the status line, in :data:`WARN_COLOR` when ``warn``."""
+        """Show ``text`` (escaped) in bold in the status line, in :data:`WARN_COLOR` when ``warn``.
+
+        Parameters
+        ----------
+        text : str
+            The line, shown as plain text (``<`` and ``&`` are escaped, not read as HTML).
+        warn : bool, default False
+            Show it in :data:`WARN_COLOR`, for a warning or an error.
+        """
         style = f' style="color:{WARN_COLOR}"' if warn else ""
         self.status.value = f"<b{style}>{html.escape(text)}</b>"
 

@@ -96,9 +96,7 @@ def _data(X: Any, y: Any) -> tuple[Any, Any, Any, np.ndarray]:
     return xp, Xt, xp.asarray(host01, dtype=X.dtype, device=device(X)), host01
 
 
-def boundary_explorer_state(
-    X: Any, y: Any, lr: float = 1.0, n_steps: int = 200, theta0: Any = None
-) -> BoundaryState:
+def boundary_explorer_state(X: Any, y: Any, lr: float = 1.0, n_steps: int = 200, theta0: Any = None) -> BoundaryState:
     r"""Train a two-feature logistic regression by gradient descent and keep every step.
 
     .. math::
@@ -160,7 +158,21 @@ def boundary_explorer_state(
 
 
 def boundary_step_status(state: BoundaryState, step: int) -> str:
-    """One line about step ``step`` of the run: parameters, loss and training accuracy (clamped to the run)."""
+    """One line about step ``step`` of the run: parameters, loss and training accuracy (clamped to the run).
+
+    Parameters
+    ----------
+    state : BoundaryState
+        The run, from :func:`boundary_explorer_state`.
+    step : int
+        The step :math:`t` to describe; a step before 0 or after the run's last one is clamped to
+        0 or :attr:`BoundaryState.n_steps`.
+
+    Returns
+    -------
+    str
+        E.g. ``"step 10: w = (0.5, -0.2), b = 0.1; log loss 0.42, accuracy 90%"``.
+    """
     t = min(max(int(step), 0), state.n_steps)
     w1, w2, b = state.path[t]
     if w1 == 0 and w2 == 0:
@@ -275,11 +287,19 @@ class BoundaryExplorer(Explorer):
     """
 
     def __init__(
-        self, X: Any, y: Any, lr: float, lr_range: tuple[float, float], n_steps: int, step: int, theta0: Any,
+        self,
+        X: Any,
+        y: Any,
+        lr: float,
+        lr_range: tuple[float, float],
+        n_steps: int,
+        step: int,
+        theta0: Any,
         grid: int,
     ) -> None:
-        self.step_slider = widgets.IntSlider(value=step, min=0, max=n_steps, description="step",
-                                             continuous_update=False)
+        self.step_slider = widgets.IntSlider(
+            value=step, min=0, max=n_steps, description="step", continuous_update=False
+        )
         self.lr_slider = log_slider(lr, lr_range)
         super().__init__(widgets.HBox([self.step_slider, self.lr_slider]))
         self.X, self.y, self.theta0, self.n_steps, self.grid = X, y, theta0, n_steps, grid

@@ -144,6 +144,28 @@ def deep_network(
 
     with every :math:`W_l` drawn by :func:`scaled_init` and :math:`b_l = 0`; the input has ``width``
     features too, so every hidden layer has :math:`n_{in} = n_{out} = ` ``width``.
+
+    Parameters
+    ----------
+    depth : int, default 10
+        The number :math:`D \ge 1` of hidden layers; anything else is rejected (``ValueError``).
+    width : int, default 100
+        Units per hidden layer and input features, at least 1 (``ValueError`` otherwise).
+    activation : {"tanh", "relu"}
+        The nonlinearity :math:`\phi` of the hidden layers (``ValueError`` for another name).
+    scheme : {"plain", "lecun", "xavier", "he"}
+        How the weights are drawn (see :func:`scaled_init`, which rejects another name).
+    scale : float, default 1.0
+        The factor :math:`s > 0` of :func:`scaled_init`.
+    n_out : int, default 1
+        Outputs of the last (linear) layer.
+    seed : int, Generator or None, default 0
+        Seed of the weights: the same seed gives the same network.
+
+    Returns
+    -------
+    gdcourse.nn.MLP
+        Layer sizes ``[width] * (depth + 1) + [n_out]``.
     """
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
@@ -327,8 +349,7 @@ def init_explorer_state(
     status = (
         f"{activation}, {SCHEMES[scheme]} × {scale:.3g} (σ = {sigma:.3g}): "
         f"std of h: {act[0]:.3g} at layer 1 → {act[-1]:.3g} at layer {depth}; "
-        f"std of ∂J/∂h: {grad[-1]:.3g} at layer {depth} → {grad[0]:.3g} at layer 1 — "
-        + _verdict(act, grad, saturated)
+        f"std of ∂J/∂h: {grad[-1]:.3g} at layer {depth} → {grad[0]:.3g} at layer 1 — " + _verdict(act, grad, saturated)
     )
     return InitState(signals, act, grad, weight_grad, sigma, status)
 
@@ -359,10 +380,12 @@ def draw_init_explorer(state: InitState, fig: Figure | None = None, *, title: st
     """
     fig = new_or_cleared(fig, figsize=(13, 4.2), dpi=80)
     ax_act, ax_grad, ax_hist = fig.subplots(1, 3)
-    plot_layer_stats(state.activation_std, ax=ax_act, ylabel=r"std of $h_l$", reference=1.0,
-                     title="activations (forward)")
-    plot_layer_stats(state.gradient_std, ax=ax_grad, ylabel=r"std of $\partial J/\partial h_l$",
-                     title="gradients (backward)")
+    plot_layer_stats(
+        state.activation_std, ax=ax_act, ylabel=r"std of $h_l$", reference=1.0, title="activations (forward)"
+    )
+    plot_layer_stats(
+        state.gradient_std, ax=ax_grad, ylabel=r"std of $\partial J/\partial h_l$", title="gradients (backward)"
+    )
     # keep the frame still while the slider moves, unless the values leave it
     frames = ((ax_act, state.activation_std, (1e-6, 1e2)), (ax_grad, state.gradient_std, (1e-8, 1e2)))
     for ax, values, (low, high) in frames:
@@ -373,8 +396,9 @@ def draw_init_explorer(state: InitState, fig: Figure | None = None, *, title: st
     if all(np.all(np.isfinite(a)) for a in state.signals.activations):
         stds = state.activation_std[state.activation_std > 0]
         spread = stds.size == 0 or float(stds.max() / stds.min()) > 100  # scales too far apart for one linear axis
-        plot_layer_histograms(state.signals.activations, ax=ax_hist, kind="activations", magnitude=spread,
-                              title="distribution of $h_l$")
+        plot_layer_histograms(
+            state.signals.activations, ax=ax_hist, kind="activations", magnitude=spread, title="distribution of $h_l$"
+        )
     else:
         ax_hist.text(0.5, 0.5, "overflow: no histogram", ha="center", va="center", transform=ax_hist.transAxes)
         ax_hist.set_axis_off()
@@ -408,8 +432,15 @@ class InitExplorer(Explorer):
     savefig_dpi = None  # the PNG at rcParams' savefig.dpi, as it has always been stored
 
     def __init__(
-        self, scale: float, activation: str, scheme: str, scale_range: tuple[float, float], depth: int, width: int,
-        n_samples: int, seed: int,
+        self,
+        scale: float,
+        activation: str,
+        scheme: str,
+        scale_range: tuple[float, float],
+        depth: int,
+        width: int,
+        n_samples: int,
+        seed: int,
     ) -> None:
         self.scale_slider = log_slider(scale, scale_range, description="scale s", step=0.05)
         self.activation_dropdown = widgets.Dropdown(
@@ -426,8 +457,13 @@ class InitExplorer(Explorer):
     def update(self) -> None:
         """Rerun with the controls' values and redraw the figure and the status."""
         self.state = init_explorer_state(
-            float(self.scale_slider.value), self.activation_dropdown.value, self.scheme_dropdown.value,
-            depth=self.depth, width=self.width, n_samples=self.n_samples, seed=self.seed,
+            float(self.scale_slider.value),
+            self.activation_dropdown.value,
+            self.scheme_dropdown.value,
+            depth=self.depth,
+            width=self.width,
+            n_samples=self.n_samples,
+            seed=self.seed,
         )
         self.show(draw_init_explorer(self.state, fig=self.figure))
         self.set_status(self.state.status, warn=not self.state.status.endswith("keep their scale through the layers"))

@@ -31,17 +31,15 @@ How a race is scored
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
 from cycler import cycler
 from matplotlib import rc_context
-from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
@@ -49,7 +47,7 @@ from gdcourse import functions, optim
 from gdcourse.descent import History, minimize
 from gdcourse.plots import PALETTE, plot_contour, plot_loss
 from gdcourse.plots._runs import f_min_of
-from gdcourse.plots.animation import AnimationHTML, compress_frames, deterministic_ids
+from gdcourse.plots.animation import AnimationHTML, embedded_player
 from gdcourse.widgets._explorer import Explorer, check_range, log_slider, new_or_cleared
 from gdcourse.widgets.lr_explorer import _start
 
@@ -172,8 +170,12 @@ def run_racer(objective: Any, name: str, lr: float, n_steps: int = 200, theta0: 
     if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr for {name} must be a positive finite number, got {lr!r}")
     history = minimize(
-        objective, _start(objective, theta0), optimizer=RACERS[name](float(lr)), max_iter=int(n_steps),
-        on_divergence="stop", label=f"{name} η={lr:.3g}",
+        objective,
+        _start(objective, theta0),
+        optimizer=RACERS[name](float(lr)),
+        max_iter=int(n_steps),
+        on_divergence="stop",
+        label=f"{name} η={lr:.3g}",
     )
     if _unbounded(objective):
         outside = np.flatnonzero(~_inside(objective, history.path))
@@ -190,6 +192,21 @@ def race_score(objective: Any, history: History, escape_level: float = -1.0) -> 
     * Unbounded objective: key ``(0, t)`` and ``"escaped at step t"`` for the first step with
       :math:`J \le` ``escape_level``; else ``(1, J_T)`` and ``"J = 2.2 after T steps"``.
     * A run that diverged or left the map (before escaping): key ``(2, step)``.
+
+    Parameters
+    ----------
+    objective : Objective
+        The track; its ``f_min`` (:math:`J^*`) decides which rule ranks the runs (none, or not finite:
+        unbounded).
+    history : History
+        One racer's run, from :func:`run_racer`.
+    escape_level : float, default -1.0
+        On an unbounded objective, a run has escaped at the first step with :math:`J \le` ``escape_level``.
+
+    Returns
+    -------
+    ((int, float), str)
+        The rank key, compared as a tuple (group first, then the number), and the result text.
     """
     n = history.n_iter
     if _unbounded(objective):
@@ -252,7 +269,10 @@ def race_state(
 
 
 def draw_race(
-    objective: Any, histories: Mapping[str, History] | Sequence[History], fig: Figure | None = None, *,
+    objective: Any,
+    histories: Mapping[str, History] | Sequence[History],
+    fig: Figure | None = None,
+    *,
     title: str | None = None,
 ) -> Figure:
     r"""Draw a race: every path on the contour map (left), every cost against the step (right).
@@ -367,8 +387,16 @@ def animate_race(
             (head,) = ax.plot([], [], "o", color=color_of[racer], markersize=8, markeredgecolor="white")
             moving.append((line, head, np.asarray(history.path)))
     for i, racer in enumerate(names):  # a colour key as plain text: a legend costs more per frame than the rest
-        fig.text((i + 0.5) / len(names), 0.015, racer, color=color_of[racer], ha="center", va="bottom",
-                 fontsize=13, fontweight="bold")
+        fig.text(
+            (i + 0.5) / len(names),
+            0.015,
+            racer,
+            color=color_of[racer],
+            ha="center",
+            va="bottom",
+            fontsize=13,
+            fontweight="bold",
+        )
     counter = fig.suptitle("step 0", fontsize=14)
     engine = fig.get_layout_engine()
     assert isinstance(engine, ConstrainedLayoutEngine)  # layout="constrained" above
@@ -386,13 +414,7 @@ def animate_race(
         return []
 
     animation = FuncAnimation(fig, draw, frames=steps, interval=interval, repeat=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "race.html")
-        # matplotlib's stub says int, but a float works: matplotlib's own to_jshtml passes fps=1000 / interval
-        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")  # type: ignore[arg-type]
-        animation.save(str(path), writer=writer, dpi=dpi)
-        player = path.read_text()
-    return AnimationHTML(deterministic_ids(compress_frames(player), name), name, len(steps))
+    return embedded_player(animation, name, n_frames=len(steps), interval=interval, dpi=dpi)
 
 
 class Race(Explorer):
@@ -419,7 +441,12 @@ class Race(Explorer):
     """
 
     def __init__(
-        self, track: str, selected: Sequence[str], lrs: Mapping[str, float], n_steps: int, max_steps: int,
+        self,
+        track: str,
+        selected: Sequence[str],
+        lrs: Mapping[str, float],
+        n_steps: int,
+        max_steps: int,
         lr_range: tuple[float, float],
     ) -> None:
         self._quiet = True

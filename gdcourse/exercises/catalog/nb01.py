@@ -34,7 +34,22 @@ __all__ = ["EXERCISES", "QuadraticGradient"]
 
 
 def gd_step(theta: Any, grad: Any, lr: float) -> Any:
-    """Reference for ``01.gd_step``: one gradient-descent update θ − η∇J."""
+    """Reference for ``01.gd_step``: one gradient-descent update θ − η∇J.
+
+    Parameters
+    ----------
+    theta : array
+        The current parameters θ (any shape; not modified).
+    grad : array
+        The gradient ∇J(θ), of the same shape as ``theta``.
+    lr : float
+        The learning rate η > 0.
+
+    Returns
+    -------
+    array
+        The new parameters θ − η∇J, a new array.
+    """
     return theta - lr * grad
 
 
@@ -141,7 +156,24 @@ class QuadraticGradient:
 
 
 def run_gd(grad_fn: Any, theta0: Any, lr: float, n_steps: int) -> Any:
-    """Reference for ``01.run_gd``: ``n_steps`` gradient-descent updates from ``theta0``."""
+    """Reference for ``01.run_gd``: ``n_steps`` gradient-descent updates from ``theta0``.
+
+    Parameters
+    ----------
+    grad_fn : callable
+        ``grad_fn(theta)`` returns the gradient ∇J(θ) at ``theta``.
+    theta0 : array
+        The starting parameters θ₀.
+    lr : float
+        The learning rate η > 0, the same at every step.
+    n_steps : int
+        The number of updates θ ← θ − η∇J(θ); 0 returns ``theta0``.
+
+    Returns
+    -------
+    array
+        The parameters after exactly ``n_steps`` updates (not the path).
+    """
     theta = theta0
     for _ in range(n_steps):
         theta = theta - lr * grad_fn(theta)
@@ -354,6 +386,22 @@ def lr_for_budget(A: Any, theta0: Any, n_steps: int, target: float) -> float:
 
     Each run is ``n_steps`` updates θ ← θ − η Aθ from ``theta0`` on J(θ) = ½θᵀAθ; runs
     that blow up only lose the comparison.
+
+    Parameters
+    ----------
+    A : array of shape (p, p)
+        The symmetric positive definite Hessian of J(θ) = ½θᵀAθ (its gradient is Aθ).
+    theta0 : array of shape (p,)
+        The start of every run.
+    n_steps : int
+        The budget: the number of updates in each run.
+    target : float
+        The cost the exercise asks to reach; the reference does not use it (it keeps the lowest cost found).
+
+    Returns
+    -------
+    float
+        The learning rate of the grid (121 values from 1e-3 to 10, geometric) with the lowest final cost.
     """
     best_lr, best_cost = 0.0, float("inf")
     for lr in np.geomspace(1e-3, 10.0, 121):

@@ -50,7 +50,26 @@ __all__ = ["EXERCISES"]
 
 
 def mse_grad(X: Any, y: Any, w: Any, b: float) -> tuple[Any, Any]:
-    r"""Reference for ``02.mse_grad``: :math:`(\frac2n X^\top r, \frac2n\sum_i r_i)` with :math:`r = Xw + b - y`."""
+    r"""Reference for ``02.mse_grad``: :math:`(\frac2n X^\top r, \frac2n\sum_i r_i)` with :math:`r = Xw + b - y`.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The features, one example per row.
+    y : array of shape (n,)
+        The targets.
+    w : array of shape (p,)
+        The weights where the gradient is taken.
+    b : float
+        The intercept where the gradient is taken.
+
+    Returns
+    -------
+    grad_w : array of shape (p,)
+        :math:`\partial J/\partial w = \frac2n X^\top r`.
+    grad_b : float or 0-d array
+        :math:`\partial J/\partial b = \frac2n \sum_i r_i`.
+    """
     xp = array_namespace(X)
     n = X.shape[0]
     r = X @ w + b - y
@@ -132,8 +151,7 @@ MSE_GRAD = Exercise(
         "So grad_w = 2 / n * X.T @ r and grad_b = 2 / n * xp.sum(r), with n = X.shape[0].",
     ),
     solution=(
-        XP_PREAMBLE
-        + "def mse_grad(X, y, w, b):\n"
+        XP_PREAMBLE + "def mse_grad(X, y, w, b):\n"
         "    n = X.shape[0]\n"
         "    r = X @ w + b - y              # residuals, shape (n,)\n"
         "    return 2 / n * (X.T @ r), 2 / n * xp.sum(r)\n"
@@ -195,7 +213,21 @@ MSE_GRAD = Exercise(
 
 
 def standardize(X_train: Any, X_val: Any) -> tuple[Any, Any]:
-    r"""Reference for ``02.standardize``: :math:`(X - \mu_{\text{train}}) / \sigma_{\text{train}}` for both sets."""
+    r"""Reference for ``02.standardize``: :math:`(X - \mu_{\text{train}}) / \sigma_{\text{train}}` for both sets.
+
+    Parameters
+    ----------
+    X_train : array of shape (n_train, p)
+        The training set: its column means :math:`\mu` and standard deviations :math:`\sigma` (``ddof=0``)
+        are the ones used for both sets.
+    X_val : array of shape (n_val, p)
+        The validation set, scaled with the training set's :math:`\mu` and :math:`\sigma`.
+
+    Returns
+    -------
+    Z_train : array of shape (n_train, p)
+    Z_val : array of shape (n_val, p)
+    """
     xp = array_namespace(X_train)
     mean = xp.mean(X_train, axis=0)
     std = xp.std(X_train, axis=0)
@@ -231,8 +263,10 @@ def _far_from_zero_float32(rng: np.random.Generator) -> Case:
         X_train = offsets + rng.integers(-6, 7, size=(8, p))
         X_val = offsets + rng.integers(-9, 10, size=(int(rng.integers(3, 6)), p))
         if np.all(np.ptp(X_train, axis=0) > 0) and np.all(np.ptp(X_val, axis=0) > 0):
-            return Case((asarray(X_train, dtype="float32"), asarray(X_val, dtype="float32")),
-                        label="float32 features far from zero with a small spread")
+            return Case(
+                (asarray(X_train, dtype="float32"), asarray(X_val, dtype="float32")),
+                label="float32 features far from zero with a small spread",
+            )
 
 
 def _val_own_stats(X_train, X_val):
@@ -303,8 +337,7 @@ STANDARDIZE = Exercise(
         "return (X_train - mean) / std, (X_val - mean) / std",
     ),
     solution=(
-        XP_PREAMBLE
-        + "def standardize(X_train, X_val):\n"
+        XP_PREAMBLE + "def standardize(X_train, X_val):\n"
         "    mean = xp.mean(X_train, axis=0)  # one mean per feature, from the training set only\n"
         "    std = xp.std(X_train, axis=0)    # ddof=0: divide by n\n"
         "    return (X_train - mean) / std, (X_val - mean) / std\n"
@@ -465,6 +498,24 @@ def beat_the_budget(X: Any, y: Any, n_steps: int, tol: float) -> tuple[bool, flo
     :math:`(w, b) = 0` with :math:`\eta = c/L`, :math:`L = \lambda_{\max}(\frac2n\tilde F^\top\tilde F)`, for
     a few :math:`c`, and return the first ``(standardize, lr)`` whose final cost is within ``tol`` of the
     least-squares minimum :math:`J^*` (the normal equations on the raw features).
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The raw features (badly scaled or offset).
+    y : array of shape (n,)
+        The targets.
+    n_steps : int
+        The number of gradient steps of the run (50 in the cases).
+    tol : float
+        How far above :math:`J^*` the final cost may be.
+
+    Returns
+    -------
+    standardize : bool
+        Whether the run uses the standardised features.
+    lr : float
+        The learning rate :math:`\eta` of the run.
     """
     xp = array_namespace(X)
     n = X.shape[0]

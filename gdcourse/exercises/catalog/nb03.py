@@ -55,7 +55,22 @@ __all__ = ["EXERCISES"]
 
 
 def log_loss_grad(X: Any, y: Any, w: Any) -> Any:
-    r"""Reference for ``03.log_loss_grad``: :math:`\frac1n X^\top(\sigma(Xw) - y)`."""
+    r"""Reference for ``03.log_loss_grad``: :math:`\frac1n X^\top(\sigma(Xw) - y)`.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The features, one example per row (no separate intercept).
+    y : array of shape (n,)
+        The labels, 0 or 1, as floats.
+    w : array of shape (p,)
+        The weights where the gradient is taken.
+
+    Returns
+    -------
+    array of shape (p,)
+        The gradient of the mean log loss :math:`J(w)`.
+    """
     return X.T @ (sigmoid(X @ w) - y) / X.shape[0]
 
 
@@ -171,7 +186,23 @@ LOG_LOSS_GRAD = Exercise(
 
 
 def hinge_subgradient(X: Any, y: Any, w: Any) -> Any:
-    r"""Reference for ``03.hinge_subgradient``: :math:`-\frac1n X^\top (y \odot [y \odot Xw < 1])` (0 at the kink)."""
+    r"""Reference for ``03.hinge_subgradient``: :math:`-\frac1n X^\top (y \odot [y \odot Xw < 1])` (0 at the kink).
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The features, one example per row (no separate intercept).
+    y : array of shape (n,)
+        The labels, -1 or +1.
+    w : array of shape (p,)
+        The weights where the subgradient is taken.
+
+    Returns
+    -------
+    array of shape (p,)
+        A subgradient of :math:`J(w) = \frac1n\sum_i \max(0, 1 - y_i x_i^\top w)`: points exactly on the
+        margin (:math:`y_i x_i^\top w = 1`) contribute 0.
+    """
     xp = array_namespace(X)
     active = xp.astype(y * (X @ w) < 1.0, X.dtype)
     return -(X.T @ (y * active)) / X.shape[0]
@@ -354,6 +385,22 @@ def log_loss_lr(X: Any, y: Any, n_steps: int, target: float) -> float:
     The log loss's Hessian :math:`\frac1n X^\top\operatorname{diag}(p_i(1-p_i))X` is at most
     :math:`\frac14 X^\top X/n`, so :math:`\eta = 4/\lambda_{\max}(X^\top X/n) = 1/L` is safe; each run is
     ``n_steps`` updates :math:`w \leftarrow w - \eta\,\frac1n X^\top(\sigma(Xw) - y)` from :math:`w = 0`.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The features; the last column is ones (the intercept).
+    y : array of shape (n,)
+        The labels, 0 or 1, as floats.
+    n_steps : int
+        The budget: the number of updates in each run.
+    target : float
+        The log loss the exercise asks to reach; the reference does not use it (it keeps the lowest loss found).
+
+    Returns
+    -------
+    float
+        The learning rate, among 1 to 64 times the safe step (13 values, ratio √2), with the lowest final loss.
     """
     xp = array_namespace(X)
     n = X.shape[0]

@@ -130,7 +130,28 @@ CHAIN_RULE = Exercise(
 
 
 def linear_backward(x: Any, W: Any, b: Any, grad_out: Any) -> tuple[Any, Any, Any]:  # noqa: N803 - the math's W
-    """Reference for ``04.linear_backward``: :func:`gdcourse.nn.linear` (Y = X Wᵀ + b) run backward."""
+    r"""Reference for ``04.linear_backward``: :func:`gdcourse.nn.linear` (Y = X Wᵀ + b) run backward.
+
+    Parameters
+    ----------
+    x : array of shape (n, n_in)
+        The layer's input, one example per row.
+    W : array of shape (n_out, n_in)
+        The weights (the layout of :class:`gdcourse.nn.Linear` and PyTorch).
+    b : array of shape (n_out,)
+        The bias.
+    grad_out : array of shape (n, n_out)
+        The upstream gradient :math:`\bar Y = \partial L/\partial Y`.
+
+    Returns
+    -------
+    grad_x : array of shape (n, n_in)
+        :math:`\bar Y W`.
+    grad_W : array of shape (n_out, n_in)
+        :math:`\bar Y^\top X`.
+    grad_b : array of shape (n_out,)
+        :math:`\sum_n \bar Y_n`.
+    """
     xt, wt, bt = Tensor(x, requires_grad=True), Tensor(W, requires_grad=True), Tensor(b, requires_grad=True)
     nn.linear(xt, wt, bt).backward(grad_out)
     return xt.grad, wt.grad, bt.grad
@@ -192,8 +213,7 @@ LINEAR_BACKWARD = Exercise(
         "(b is added to every row of the batch, so its gradient sums over the batch).",
     ),
     solution=(
-        XP_PREAMBLE
-        + "def linear_backward(x, W, b, grad_out):\n"
+        XP_PREAMBLE + "def linear_backward(x, W, b, grad_out):\n"
         "    grad_x = grad_out @ W              # (n, n_out) @ (n_out, n_in) -> (n, n_in)\n"
         "    grad_W = grad_out.T @ x            # (n_out, n) @ (n, n_in) -> (n_out, n_in)\n"
         "    grad_b = xp.sum(grad_out, axis=0)  # b is used by every example: sum over the batch\n"
@@ -239,7 +259,20 @@ LINEAR_BACKWARD = Exercise(
 
 
 def relu_backward(x: Any, grad_out: Any) -> Any:
-    """Reference for ``04.relu_backward``: :meth:`gdcourse.autodiff.Tensor.relu` run backward (0 at x = 0)."""
+    r"""Reference for ``04.relu_backward``: :meth:`gdcourse.autodiff.Tensor.relu` run backward (0 at x = 0).
+
+    Parameters
+    ----------
+    x : array
+        The input of the ReLU (any shape; it may hold exact zeros).
+    grad_out : array, same shape as ``x``
+        The upstream gradient :math:`\bar y`.
+
+    Returns
+    -------
+    array, same shape as ``x``
+        :math:`\bar y \odot [x > 0]`: the derivative at exactly 0 is taken as 0.
+    """
     xt = Tensor(x, requires_grad=True)
     xt.relu().backward(grad_out)
     return xt.grad
@@ -296,8 +329,7 @@ RELU_BACKWARD = Exercise(
         "xp.where(x > 0, grad_out, 0.0): grad_out where x > 0, and 0 everywhere else (x ≤ 0).",
     ),
     solution=(
-        XP_PREAMBLE
-        + "def relu_backward(x, grad_out):\n"
+        XP_PREAMBLE + "def relu_backward(x, grad_out):\n"
         "    return xp.where(x > 0, grad_out, 0.0)  # slope 1 where x > 0, else 0 (also at 0)\n"
     ),
     mistakes=(
@@ -428,6 +460,20 @@ def spot_the_bug(loss_fn: Any, grad_fn: Any, theta: Any) -> np.ndarray:
     :math:`r_k = |a_k - n_k| / \max(|a_k|, |n_k|)` with :math:`a` = ``grad_fn(theta)`` and :math:`n` the
     central differences of ``loss_fn`` with :math:`h = 10^{-6}` in float64
     (:func:`gdcourse.gradcheck.numerical_grad`); returns the sorted flat indices with :math:`r_k > 10^{-6}`.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        The loss :math:`L(\theta)`, a Python float.
+    grad_fn : callable
+        The hand-written gradient to check: an array shaped like ``theta``, a few of its entries wrong.
+    theta : array of shape (p,)
+        The point where the gradient is checked.
+
+    Returns
+    -------
+    ndarray of int
+        The indices of the wrong entries, sorted.
     """
     numeric = numerical_grad(loss_fn, theta)  # central differences, h = 1e-6, float64
     return np.flatnonzero(relative_error(grad_fn(theta), numeric) > _SLIP_TOL)

@@ -44,7 +44,22 @@ __all__ = ["EXERCISES"]
 
 
 def minibatches(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
-    """Reference for ``05.minibatches``: a seeded permutation cut into consecutive batches."""
+    """Reference for ``05.minibatches``: a seeded permutation cut into consecutive batches.
+
+    Parameters
+    ----------
+    n : int
+        The number of examples.
+    batch_size : int
+        The size of each batch, ``1 <= batch_size < n``; the last batch is smaller when it does not divide ``n``.
+    seed : int
+        The seed of the permutation: ``np.random.default_rng(seed).permutation(n)``.
+
+    Returns
+    -------
+    list of ndarray of int
+        One epoch's batches of indices, in the order of the permutation.
+    """
     perm = np.random.default_rng(seed).permutation(n)
     return [perm[start : start + batch_size] for start in range(0, n, batch_size)]
 
@@ -249,6 +264,22 @@ def signal_batch(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> in
     With :math:`\nabla f_i(\theta) = (x_i^\top\theta - y_i)\,x_i`, the signal is :math:`\lVert\nabla J\rVert^2`
     and the noise of batch size :math:`B` is :math:`\mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2`, measured by
     :func:`gdcourse.stochastic.gradient_noise` over 1000 minibatches of shuffled epochs.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The inputs :math:`x_i` of the ``n`` examples, as rows.
+    y : array of shape (n,)
+        Their targets :math:`y_i`.
+    theta : array of shape (p,)
+        The point :math:`\theta` where the signal and the noise are measured.
+    batch_sizes : tuple of int
+        The candidate batch sizes :math:`B`, increasing (powers of 2).
+
+    Returns
+    -------
+    int
+        The smallest candidate whose noise is below the signal (the largest when none is).
     """
     xp = array_namespace(X)
     G = (X @ theta - y)[:, None] * X  # row i: the gradient of example i
@@ -355,7 +386,7 @@ def _first(sizes: np.ndarray, below: np.ndarray) -> int:
 
 def _last_noisy(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
     sizes, noise, signal = _exact(X, y, theta, batch_sizes)
-    return int(sizes[max(np.argmax(noise < signal) - 1, 0)])
+    return int(sizes[max(int(np.argmax(noise < signal)) - 1, 0)])
 
 
 def _with_replacement(X: Any, y: Any, theta: Any, batch_sizes: tuple[int, ...]) -> int:
@@ -459,9 +490,7 @@ FIX_DIVERGENCE = Exercise(
         "θ ← θ − ηH(θ − θ*) exactly. Which quantity decides whether that recursion blows up?",
         "Along the steepest direction one step multiplies the error by 1 − ηL = 1 − 2.4 = −1.4.",
     ),
-    solution=(
-        "answer = 'c'  # η = 1.2 > 2/L = 1: even the full batch diverges; no batch size fixes that\n"
-    ),
+    solution=("answer = 'c'  # η = 1.2 > 2/L = 1: even the full batch diverges; no batch size fixes that\n"),
     mistakes=(
         Mistake(
             "smaller_batch",

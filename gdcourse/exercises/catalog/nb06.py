@@ -50,7 +50,31 @@ def _hyper(rng: np.random.Generator) -> tuple[float, float]:
 
 
 def momentum_step(theta: Any, v: Any, grad: Any, lr: float, beta: float) -> tuple[Any, Any]:
-    """Reference for ``06.momentum_step``: v ← βv + ∇J, θ ← θ − ηv; returns (θ, v)."""
+    r"""Reference for ``06.momentum_step``: one heavy-ball step in ``torch.optim.SGD``'s convention.
+
+    .. math:: v \leftarrow \beta v + \nabla J(\theta), \qquad \theta \leftarrow \theta - \eta v
+
+    (the parameters move with the *new* velocity).
+
+    Parameters
+    ----------
+    theta : array
+        The parameters :math:`\theta` before the step (any shape, any backend).
+    v : array
+        The velocity :math:`v` before the step, a decaying sum of past gradients without η (zeros at the
+        first step); the same shape as ``theta``.
+    grad : array
+        The gradient :math:`\nabla J(\theta)` at ``theta``; the same shape as ``theta``.
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    beta : float
+        The momentum :math:`\beta`, ``0 <= beta < 1``.
+
+    Returns
+    -------
+    tuple of (array, array)
+        The new parameters and the new velocity, in that order.
+    """
     v = beta * v + grad
     return theta - lr * v, v
 
@@ -189,7 +213,32 @@ MOMENTUM_STEP = Exercise(
 
 
 def nesterov_step(theta: Any, v: Any, grad_fn: Any, lr: float, beta: float) -> tuple[Any, Any]:
-    """Reference for ``06.nesterov_step``: v ← βv − η∇J(θ + βv), θ ← θ + v; returns (θ, v)."""
+    r"""Reference for ``06.nesterov_step``: one Nesterov step in Sutskever et al.'s look-ahead form.
+
+    .. math:: v \leftarrow \beta v - \eta\,\nabla J(\theta + \beta v), \qquad \theta \leftarrow \theta + v
+
+    (the look-ahead point :math:`\theta + \beta v` is only where the gradient is evaluated).
+
+    Parameters
+    ----------
+    theta : array
+        The parameters :math:`\theta` before the step.
+    v : array
+        The velocity :math:`v` before the step, a step that includes η (zeros at the first step); the same
+        shape as ``theta``.
+    grad_fn : callable
+        ``grad_fn(x)`` returns :math:`\nabla J(x)`; the grader passes a
+        :class:`~gdcourse.exercises.catalog.nb01.QuadraticGradient`.
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    beta : float
+        The momentum :math:`\beta`, ``0 <= beta < 1``.
+
+    Returns
+    -------
+    tuple of (array, array)
+        The new parameters and the new velocity, in that order.
+    """
     v = beta * v - lr * grad_fn(theta + beta * v)
     return theta + v, v
 
@@ -435,6 +484,24 @@ def tune_momentum(A: Any, c: Any, theta0: Any, n_steps: int, target: float) -> t
     Each run is ``n_steps`` heavy-ball steps :math:`v \leftarrow \beta v + A(\theta - c)`,
     :math:`\theta \leftarrow \theta - \eta v` from ``theta0`` with :math:`v = 0`, scored by
     :math:`J(\theta) = \tfrac12(\theta - c)^\top A(\theta - c)`; runs that blow up only lose the comparison.
+
+    Parameters
+    ----------
+    A : array of shape (p, p)
+        The symmetric positive definite Hessian of the valley.
+    c : array of shape (p,)
+        The minimum :math:`\theta^*` of the valley.
+    theta0 : array of shape (p,)
+        The start of every run.
+    n_steps : int
+        The budget: the number of heavy-ball steps of each run.
+    target : float
+        The cost the returned pair must reach; the scan ignores it and returns its best pair.
+
+    Returns
+    -------
+    tuple of (float, float)
+        The pair ``(lr, beta)`` whose run ended with the lowest cost.
     """
     xp = array_namespace(theta0)
     best, best_cost = (0.0, 0.0), math.inf

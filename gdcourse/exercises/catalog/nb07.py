@@ -51,16 +51,59 @@ __all__ = ["EXERCISES"]
 # --- 07.adam_step -------------------------------------------------------------------------------
 
 
-def adam_step(theta: Any, grad: Any, m: Any, v: Any, t: int, lr: float, beta1: float, beta2: float,
-              eps: float) -> tuple[Any, Any, Any]:
-    """Reference for ``07.adam_step``: one update of :func:`gdcourse.optim.adam`, ``t`` = this update's number."""
+def adam_step(
+    theta: Any, grad: Any, m: Any, v: Any, t: int, lr: float, beta1: float, beta2: float, eps: float
+) -> tuple[Any, Any, Any]:
+    r"""Reference for ``07.adam_step``: one update of :func:`gdcourse.optim.adam`, ``t`` = this update's number.
+
+    Parameters
+    ----------
+    theta : array
+        The parameters :math:`\theta` before the update.
+    grad : array, same shape as ``theta``
+        The gradient :math:`g` at ``theta``.
+    m, v : array, same shape as ``theta``
+        The first and second moments before the update, *uncorrected* (zeros before the first update).
+    t : int
+        The number of this update, counting from 1: the bias corrections divide by :math:`1-\beta_1^t` and
+        :math:`1-\beta_2^t`, and the function does not increment it.
+    lr : float
+        The learning rate :math:`\eta`.
+    beta1, beta2 : float
+        The decay rates :math:`\beta_1` and :math:`\beta_2` of the two moments, in [0, 1).
+    eps : float
+        :math:`\epsilon`, added to :math:`\sqrt{\hat v}` in the denominator.
+
+    Returns
+    -------
+    theta, m, v : array
+        The new parameters and the new uncorrected moments.
+    """
     opt = optim.adam(lr, betas=(beta1, beta2), eps=eps)
     new_theta, state = opt.step(theta, grad, optim.OptState(t - 1, {"m": m, "v": v}))
     return new_theta, state.m, state.v
 
 
-def _adam(theta, grad, m, v, t, lr, beta1, beta2, eps, *, correct=True, t_used=None, eps_in_sqrt=False,
-          swap=False, damp=True, sqrt=True, sign=-1.0, return_hat=False):
+def _adam(
+    theta,
+    grad,
+    m,
+    v,
+    t,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    *,
+    correct=True,
+    t_used=None,
+    eps_in_sqrt=False,
+    swap=False,
+    damp=True,
+    sqrt=True,
+    sign=-1.0,
+    return_hat=False,
+):
     """Adam written out, with switches that plant the known mistakes."""
     xp = array_namespace(theta)
     b1, b2 = (beta2, beta1) if swap else (beta1, beta2)
@@ -100,12 +143,36 @@ def _adam_cases(rng: np.random.Generator) -> list[Case]:
     r = lambda low, high: round(float(rng.uniform(low, high)), 4)  # noqa: E731 - a short local helper
     return [
         case((3,), False, 1, r(0.01, 0.1), (0.9, 0.999), 1e-8, 1.0, "the first update (t = 1, m = v = 0)"),
-        case((2, 2), True, int(rng.integers(3, 9)), r(0.01, 0.1), (r(0.8, 0.95), r(0.99, 0.9999)), 1e-8, 1.0,
-             "a few updates in, other β's"),
-        case((4,), True, int(rng.integers(20, 60)), r(0.001, 0.01), (0.9, 0.999), 0.05, 0.1,
-             "later, with small gradients and a large ε"),
-        case((2,), False, 1, r(0.1, 0.5), (r(0.5, 0.8), r(0.9, 0.99)), 1e-3, 10.0,
-             "the first update with large gradients and other β's"),
+        case(
+            (2, 2),
+            True,
+            int(rng.integers(3, 9)),
+            r(0.01, 0.1),
+            (r(0.8, 0.95), r(0.99, 0.9999)),
+            1e-8,
+            1.0,
+            "a few updates in, other β's",
+        ),
+        case(
+            (4,),
+            True,
+            int(rng.integers(20, 60)),
+            r(0.001, 0.01),
+            (0.9, 0.999),
+            0.05,
+            0.1,
+            "later, with small gradients and a large ε",
+        ),
+        case(
+            (2,),
+            False,
+            1,
+            r(0.1, 0.5),
+            (r(0.5, 0.8), r(0.9, 0.99)),
+            1e-3,
+            10.0,
+            "the first update with large gradients and other β's",
+        ),
     ]
 
 
@@ -195,14 +262,51 @@ ADAM_STEP = Exercise(
 
 
 def rmsprop_step(theta: Any, grad: Any, v: Any, lr: float, alpha: float, eps: float) -> tuple[Any, Any]:
-    """Reference for ``07.rmsprop_step``: one update of :func:`gdcourse.optim.rmsprop`."""
+    r"""Reference for ``07.rmsprop_step``: one update of :func:`gdcourse.optim.rmsprop`.
+
+    :math:`v \leftarrow \alpha v + (1-\alpha) g^2`, :math:`\theta \leftarrow \theta - \eta\, g/(\sqrt v + \epsilon)`.
+
+    Parameters
+    ----------
+    theta : array
+        The parameters :math:`\theta` before the update.
+    grad : array, same shape as ``theta``
+        The gradient :math:`g` at ``theta``.
+    v : array, same shape as ``theta``
+        The running mean of :math:`g^2` before the update.
+    lr : float
+        The learning rate :math:`\eta`.
+    alpha : float
+        The decay rate :math:`\alpha` of ``v``, in [0, 1).
+    eps : float
+        :math:`\epsilon`, added to :math:`\sqrt v` in the denominator.
+
+    Returns
+    -------
+    theta, v : array
+        The new parameters and the new running mean.
+    """
     opt = optim.rmsprop(lr, alpha=alpha, eps=eps)
     new_theta, state = opt.step(theta, grad, optim.OptState(0, {"v": v}))
     return new_theta, state.v
 
 
-def _rmsprop(theta, grad, v, lr, alpha, eps, *, keep=None, add=None, square=True, eps_in_sqrt=False,
-             stale=False, sqrt=True, sign=-1.0):
+def _rmsprop(
+    theta,
+    grad,
+    v,
+    lr,
+    alpha,
+    eps,
+    *,
+    keep=None,
+    add=None,
+    square=True,
+    eps_in_sqrt=False,
+    stale=False,
+    sqrt=True,
+    sign=-1.0,
+):
     """RMSprop written out, with switches that plant the known mistakes."""
     xp = array_namespace(theta)
     keep = alpha if keep is None else keep
@@ -358,6 +462,22 @@ def adam_lr(X: Any, y: Any, n_steps: int, target: float) -> float:
 
     Each run is ``n_steps`` updates of :func:`gdcourse.optim.adam` from θ = 0 on
     :math:`J(\theta) = \tfrac12\,\mathrm{mean}((X\theta - y)^2)`, whose gradient is :math:`X^\top(X\theta - y)/n`.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The features, one example per row (in very different units from case to case).
+    y : array of shape (n,)
+        The targets.
+    n_steps : int
+        The number of Adam updates of a run.
+    target : float
+        The loss the run must reach (the judge's test; the reference keeps the lowest loss instead).
+
+    Returns
+    -------
+    float
+        The learning rate :math:`\eta`.
     """
     xp = array_namespace(X)
     n = X.shape[0]

@@ -52,7 +52,20 @@ __all__ = ["EXERCISES", "early_stop_epoch", "l2_grad_step", "soft_threshold"]
 
 
 def soft_threshold(v: Any, t: float) -> Any:
-    r"""Reference for ``08.soft_threshold``: :math:`S_t(v) = \operatorname{sign}(v)\max(|v| - t, 0)`."""
+    r"""Reference for ``08.soft_threshold``: :math:`S_t(v) = \operatorname{sign}(v)\max(|v| - t, 0)`.
+
+    Parameters
+    ----------
+    v : array
+        The values to shrink (any shape).
+    t : float
+        The threshold :math:`t > 0`: entries with :math:`|v| \le t` become 0, the others move :math:`t`
+        towards 0.
+
+    Returns
+    -------
+    array, same shape as ``v``
+    """
     return _soft_threshold(v, t)
 
 
@@ -87,8 +100,9 @@ def _exact_zeros_float32(rng: np.random.Generator) -> Case:
     sizes = np.concatenate([rng.choice([0.25, 0.5, 0.75], size=2), rng.choice([1.5, 2.25, 3.0], size=3)])
     signs = rng.permutation([1.0, -1.0, 1.0, -1.0, 1.0])
     values = np.concatenate([[0.0, 0.0], t * signs * sizes])
-    return Case((asarray(values[rng.permutation(values.size)], dtype="float32"), t),
-                label="float32 entries, some exactly zero")
+    return Case(
+        (asarray(values[rng.permutation(values.size)], dtype="float32"), t), label="float32 entries, some exactly zero"
+    )
 
 
 def _hard_threshold(v: Any, t: float) -> Any:
@@ -127,11 +141,7 @@ SOFT_THRESHOLD = Exercise(
         "The size of the result is max(|v| − t, 0); its sign is sign(v). Multiply the two.",
         "return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)",
     ),
-    solution=(
-        XP_PREAMBLE
-        + "def soft_threshold(v, t):\n"
-        "    return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)\n"
-    ),
+    solution=(XP_PREAMBLE + "def soft_threshold(v, t):\n    return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)\n"),
     mistakes=(
         Mistake(
             "hard_threshold",
@@ -177,7 +187,26 @@ SOFT_THRESHOLD = Exercise(
 
 
 def l2_grad_step(w: Any, grad: Any, lr: float, alpha: float) -> Any:
-    r"""Reference for ``08.l2_grad_step``: :math:`w - \eta(\nabla J(w) + \alpha w)`."""
+    r"""Reference for ``08.l2_grad_step``: :math:`w - \eta(\nabla J(w) + \alpha w)`.
+
+    One gradient step on :math:`J(w) + \frac{\alpha}{2}\lVert w\rVert^2`.
+
+    Parameters
+    ----------
+    w : array
+        The weights before the step.
+    grad : array, same shape as ``w``
+        The gradient :math:`\nabla J(w)` of the unregularised loss.
+    lr : float
+        The learning rate :math:`\eta`.
+    alpha : float
+        The L2 strength :math:`\alpha \ge 0`.
+
+    Returns
+    -------
+    array, same shape as ``w``
+        The weights after the step.
+    """
     return w - lr * (grad + alpha * w)
 
 
@@ -239,8 +268,7 @@ L2_GRAD_STEP = Exercise(
         ),
         Mistake(
             "half_alpha",
-            "You used (α/2)w: the ½ in (α/2)‖w‖² cancels against the 2 from differentiating w², so the "
-            "gradient is αw.",
+            "You used (α/2)w: the ½ in (α/2)‖w‖² cancels against the 2 from differentiating w², so the gradient is αw.",
             lambda w, grad, lr, alpha: w - lr * (grad + 0.5 * alpha * w),
         ),
         Mistake(
@@ -262,7 +290,22 @@ L2_GRAD_STEP = Exercise(
 
 
 def early_stop_epoch(val_losses: list[float], patience: int) -> tuple[int, int]:
-    """Reference for ``08.early_stop_epoch``: :class:`~gdcourse.regularization.EarlyStopping`, epoch by epoch."""
+    """Reference for ``08.early_stop_epoch``: :class:`~gdcourse.regularization.EarlyStopping`, epoch by epoch.
+
+    Parameters
+    ----------
+    val_losses : list of float
+        The validation loss after each epoch, ``val_losses[e]`` for epoch ``e = 0, 1, ...``.
+    patience : int
+        How many epochs in a row without improvement (a loss strictly below every earlier one) stop training.
+
+    Returns
+    -------
+    stop_epoch : int
+        The epoch training stops at (the last one, ``len(val_losses) - 1``, when it never stops early).
+    best_epoch : int
+        The epoch with the lowest loss among ``0..stop_epoch`` (the earliest on a tie).
+    """
     stopper = EarlyStopping(patience=patience)
     for epoch, loss in enumerate(val_losses):
         if stopper.update(float(loss)):
@@ -270,8 +313,9 @@ def early_stop_epoch(val_losses: list[float], patience: int) -> tuple[int, int]:
     return len(val_losses) - 1, stopper.best_epoch
 
 
-def _curve(rng: np.random.Generator, patience: int, *, bump: bool, tie: bool, late_dip: bool,
-           stops: bool) -> list[float]:
+def _curve(
+    rng: np.random.Generator, patience: int, *, bump: bool, tie: bool, late_dip: bool, stops: bool
+) -> list[float]:
     """A validation curve: falls (maybe with a short bump), then rises; features placed to tell mistakes apart.
 
     ``bump``: a rise shorter than ``patience`` before the minimum (a counter that is never reset stops there);
@@ -319,14 +363,21 @@ def _curve(rng: np.random.Generator, patience: int, *, bump: bool, tie: bool, la
 def _early_stop_cases(rng: np.random.Generator) -> list[Case]:
     p1, p2, p3, p4 = (int(rng.integers(3, 6)) for _ in range(4))
     return [
-        Case((_curve(rng, p1, bump=True, tie=False, late_dip=True, stops=True), p1),
-             label="a short bump, then the minimum, a rise, and a late dip"),
-        Case((_curve(rng, p2, bump=False, tie=True, late_dip=False, stops=True), p2),
-             label="the best loss comes back once (a tie)"),
-        Case((_curve(rng, p3, bump=True, tie=True, late_dip=True, stops=True), p3),
-             label="a bump, a tie and a late dip"),
-        Case((_curve(rng, p4, bump=False, tie=False, late_dip=False, stops=False), p4),
-             label="improves often enough never to stop"),
+        Case(
+            (_curve(rng, p1, bump=True, tie=False, late_dip=True, stops=True), p1),
+            label="a short bump, then the minimum, a rise, and a late dip",
+        ),
+        Case(
+            (_curve(rng, p2, bump=False, tie=True, late_dip=False, stops=True), p2),
+            label="the best loss comes back once (a tie)",
+        ),
+        Case(
+            (_curve(rng, p3, bump=True, tie=True, late_dip=True, stops=True), p3), label="a bump, a tie and a late dip"
+        ),
+        Case(
+            (_curve(rng, p4, bump=False, tie=False, late_dip=False, stops=False), p4),
+            label="improves often enough never to stop",
+        ),
         _first_epoch_best(rng),
         _tiny_improvement(rng),
     ]
@@ -357,9 +408,18 @@ def _tiny_improvement(rng: np.random.Generator) -> Case:
     return Case((values, patience), label="a new best lower by a hair")
 
 
-def _early_stopping_variant(val_losses: list[float], patience: int, *, late: int = 0, reset: bool = True,
-                            ties_improve: bool = False, restore: bool = True, peek: bool = False,
-                            first_as_best: bool = False, min_delta: float = 0.0) -> tuple[int, int]:
+def _early_stopping_variant(
+    val_losses: list[float],
+    patience: int,
+    *,
+    late: int = 0,
+    reset: bool = True,
+    ties_improve: bool = False,
+    restore: bool = True,
+    peek: bool = False,
+    first_as_best: bool = False,
+    min_delta: float = 0.0,
+) -> tuple[int, int]:
     """Early stopping written out, with switches that plant the known mistakes.
 
     ``first_as_best`` starts from ``best = val_losses[0]`` (so epoch 0 is then compared with itself and counts
@@ -490,6 +550,22 @@ def choose_alpha(Z_train: Any, y_train: Any, Z_val: Any, y_val: Any) -> float:
     on the training set: the features are centred, so :math:`b = \bar y` and
     :math:`(Z^\top Z/n + \alpha I)\,w = Z^\top(y - \bar y)/n`; the α kept is the one whose fit has the lowest
     validation MSE :math:`\frac{1}{m}\lVert Z_{val}w + b - y_{val}\rVert^2`.
+
+    Parameters
+    ----------
+    Z_train : array of shape (n, d)
+        The standardised features of the training set.
+    y_train : array of shape (n,)
+        Its targets.
+    Z_val : array of shape (m, d)
+        The features of the validation set, standardised like the training set's.
+    y_val : array of shape (m,)
+        Its targets.
+
+    Returns
+    -------
+    float
+        The ridge strength :math:`\alpha` (one of :data:`ALPHA_GRID`, 1e-8 to 100).
     """
     xp = array_namespace(Z_train)
     n, d = Z_train.shape

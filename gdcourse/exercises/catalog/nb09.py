@@ -123,9 +123,7 @@ OUTPUT_VARIANCE = Exercise(
         "Var(W) is the square of the standard deviation.",
         "Var(z_i) = n_in · σ² · Var(x) = 200 · 0.1² · 3.",
     ),
-    solution=(
-        "answer = 200 * 0.1**2 * 3  # n_in · Var(W) · Var(x) = 6.0; the fan-out plays no role here\n"
-    ),
+    solution=("answer = 200 * 0.1**2 * 3  # n_in · Var(W) · Var(x) = 6.0; the fan-out plays no role here\n"),
     mistakes=(
         Mistake(
             "one_term",
@@ -221,6 +219,18 @@ def init_std(shape: tuple[int, ...], scheme: str) -> float:
 
     for a weight of ``shape = (n_out, n_in)`` (fans from :func:`gdcourse.init.fan_in_and_fan_out`, He's
     :math:`\sqrt 2` from :func:`gdcourse.init.gain`).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The weight's shape, ``(n_out, n_in)`` (the layout of :class:`gdcourse.nn.Linear` and PyTorch).
+    scheme : {"lecun", "xavier", "he"}
+        The initialisation scheme; any other raises ``ValueError``.
+
+    Returns
+    -------
+    float
+        The standard deviation :math:`\sigma`.
     """
     fan_in, fan_out = _init.fan_in_and_fan_out(shape)
     if scheme == "lecun":
@@ -309,9 +319,7 @@ INIT_STD = Exercise(
             "variance",
             "These are the variances (1/n_in, 2/(n_in + n_out), 2/n_in); the question asks for the standard "
             "deviation, their square root.",
-            _variant(
-                lecun=lambda fi, fo: 1 / fi, xavier=lambda fi, fo: 2 / (fi + fo), he=lambda fi, fo: 2 / fi
-            ),
+            _variant(lecun=lambda fi, fo: 1 / fi, xavier=lambda fi, fo: 2 / (fi + fo), he=lambda fi, fo: 2 / fi),
         ),
         Mistake(
             "uniform_bound",
@@ -411,6 +419,20 @@ def stable_std(width: int, depth: int, activation: str) -> float:
     :math:`\log r_{fwd} + \log r_{bwd} = 0`, measured on three networks (32 inputs each) whose random draws
     are made once and scaled by each σ: for ReLU both ratios are then about 1 (He's σ), for tanh the forward
     ratio is a little below 1 and the backward one as much above.
+
+    Parameters
+    ----------
+    width : int
+        The number of units :math:`n` of every hidden layer (and of the input).
+    depth : int
+        The number of hidden layers :math:`D`.
+    activation : {"relu", "tanh"}
+        The activation of the hidden layers.
+
+    Returns
+    -------
+    float
+        The standard deviation :math:`\sigma` of every weight.
     """
     rng = np.random.default_rng(0)
     networks = [_network(rng, width, depth, n_samples=32) for _ in range(3)]

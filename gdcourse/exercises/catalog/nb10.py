@@ -45,7 +45,22 @@ __all__ = ["EXERCISES", "ValidationSurface"]
 
 
 def log_uniform(u: Any, low: float, high: float) -> Any:
-    """Reference for ``10.log_uniform``: ``low * (high / low) ** u``, i.e. exp(log low + u (log high - log low))."""
+    r"""Reference for ``10.log_uniform``: :math:`x = a\,(b/a)^{u} = \exp\big(\log a + u\,(\log b - \log a)\big)`.
+
+    Parameters
+    ----------
+    u : array
+        Uniform draws in :math:`[0, 1]`, any shape; :math:`u = 0` gives ``low``, :math:`u = 1` gives ``high``.
+    low : float
+        The lower end :math:`a > 0` of the range.
+    high : float
+        The upper end :math:`b > a` of the range.
+
+    Returns
+    -------
+    array
+        The log-uniform values, in the shape of ``u``.
+    """
     return low * (high / low) ** u
 
 
@@ -336,7 +351,22 @@ class ValidationSurface:
 def tune_budget(
     objective: ValidationSurface, bounds: dict[str, tuple[float, float]], budget: int
 ) -> tuple[float, float]:
-    """Reference for ``10.tune_budget``: random search on a log scale (:func:`gdcourse.tuning.random_search`)."""
+    """Reference for ``10.tune_budget``: random search on a log scale (:func:`gdcourse.tuning.random_search`).
+
+    Parameters
+    ----------
+    objective : ValidationSurface
+        The validation loss to minimise, called as ``objective(lr=..., weight_decay=...)``.
+    bounds : dict
+        ``{"lr": (low, high), "weight_decay": (low, high)}``: the search space, both searched log-uniformly.
+    budget : int
+        The number of evaluations of ``objective`` the search may spend.
+
+    Returns
+    -------
+    (lr, weight_decay) : tuple of float
+        The setting of the best trial.
+    """
     space = {name: LogUniform(*bounds[name]) for name in ("lr", "weight_decay")}
     best = _best_params(tuning.random_search(objective, space, budget, seed=0))
     return best["lr"], best["weight_decay"]

@@ -266,7 +266,25 @@ NAN_FIX = Exercise(
 
 
 def loss_scale_step(scale: float, good_steps: int, finite: bool, growth_interval: int) -> tuple[float, int, bool]:
-    """Reference for ``11.loss_scale_step``: growth factor 2, backoff factor 0.5."""
+    r"""Reference for ``11.loss_scale_step``: growth factor 2, backoff factor 0.5.
+
+    Parameters
+    ----------
+    scale : float
+        The loss scale :math:`S` used for this step.
+    good_steps : int
+        Steps without overflow since the scale last changed.
+    finite : bool
+        Whether every scaled gradient of this step was finite.
+    growth_interval : int
+        Steps without overflow after which :math:`S` doubles.
+
+    Returns
+    -------
+    (new_scale, new_good_steps, apply_step) : tuple
+        On overflow :math:`(S/2, 0, \text{False})`: the step is skipped; after ``growth_interval`` good
+        steps :math:`(2S, 0, \text{True})`; otherwise :math:`(S, \text{good\_steps} + 1, \text{True})`.
+    """
     return _loss_scale_step(scale, good_steps, finite, growth_interval)
 
 

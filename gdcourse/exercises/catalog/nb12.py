@@ -56,7 +56,24 @@ __all__ = ["EXERCISES", "TARGET_ACCURACY", "train_to_target"]
 
 
 def conv_output_size(n: int, kernel: int, stride: int, padding: int) -> int:
-    """Reference for ``12.conv_output_size``: ``(n + 2·padding − kernel) // stride + 1``."""
+    r"""Reference for ``12.conv_output_size``: ``(n + 2·padding − kernel) // stride + 1``.
+
+    Parameters
+    ----------
+    n : int
+        Width (or height) of the input, in pixels.
+    kernel : int
+        Width of the square filter :math:`k`.
+    stride : int
+        Step :math:`s` between two positions of the filter.
+    padding : int
+        Zeros :math:`p` added on each side of the input.
+
+    Returns
+    -------
+    int
+        The output width :math:`\lfloor (n + 2p - k)/s \rfloor + 1`.
+    """
     return (n + 2 * padding - kernel) // stride + 1
 
 
@@ -169,7 +186,20 @@ CONV_OUTPUT_SIZE = Exercise(
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, k: int) -> Any:
-    """Reference for ``12.confusion_matrix``: counts with rows = true class, columns = predicted class."""
+    """Reference for ``12.confusion_matrix``: counts with rows = true class, columns = predicted class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of int, shape (n,)
+        The true and the predicted class of each example, in ``0 .. k-1``.
+    k : int
+        The number of classes (a class that never occurs still gets its row and column).
+
+    Returns
+    -------
+    array of int, shape (k, k)
+        :math:`C_{ij}` = the number of examples of true class :math:`i` predicted as :math:`j`.
+    """
     xp = array_namespace(y_true, y_pred)
     classes = xp.arange(k, dtype=y_true.dtype, device=device(y_true))
     true_onehot = xp.astype(xp.reshape(y_true, (-1, 1)) == classes, xp.int64)  # (n, k)
@@ -360,6 +390,20 @@ def train_to_target(X_train: Any, y_train: Any, X_val: Any) -> Any:
     :math:`z = (x - \mu_{train}) / \sigma_{train}`; a :math:`d \to 32 \to k` ReLU network (``k`` the number
     of classes in ``y_train``); Adam with :math:`\eta = 0.03`, 20 epochs of minibatches of 64, softmax
     cross-entropy; the prediction is :math:`\hat y = \operatorname{argmax}_j f_j(z)`.
+
+    Parameters
+    ----------
+    X_train : array, shape (n, d)
+        The training images, one flattened image per row.
+    y_train : array of int, shape (n,)
+        Their classes.
+    X_val : array, shape (m, d)
+        The images to label (their classes are the judge's, never passed in).
+
+    Returns
+    -------
+    array of int, shape (m,)
+        The predicted class of each row of ``X_val``.
     """
     return _mlp_recipe(X_train, y_train, X_val)
 
