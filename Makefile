@@ -29,14 +29,16 @@ test: $(STAMP)
 # The oldest and newest Python that pyproject.toml's classifiers list. Each gets its own venv (.venv-X.Y) with the
 # same extras, and runs the unit suite (tests/; the notebooks' stored outputs were made with the main Python's
 # packages and are checked by `make test`: tests marked stored_outputs are deselected here).
-# The interpreter is pythonX.Y on PATH, else pyenv's; torch 2.13.0 for them comes from PyPI (the CUDA build,
-# about 0.5 GB plus its libraries; it runs on the CPU).
+# The interpreter is pythonX.Y on PATH if it runs and is that version (a pyenv shim may not run), else pyenv's.
+# torch 2.13.0 for them comes from PyPI (the CUDA build, about 0.5 GB plus its libraries; it runs on the CPU).
 SUPPORTED_PYTHONS ?= 3.10 3.13
 test-pythons:
 	@set -e; for v in $(SUPPORTED_PYTHONS); do \
-		py=$$(command -v python$$v || true); \
-		if [ -z "$$py" ] && command -v pyenv >/dev/null; then py="$$(pyenv prefix $$v 2>/dev/null)/bin/python"; fi; \
-		if [ ! -x "$$py" ]; then echo "Python $$v not found: install it (or put python$$v on PATH)" >&2; exit 1; fi; \
+		py=""; for candidate in "$$(command -v python$$v)" "$$(pyenv prefix $$v 2>/dev/null)/bin/python"; do \
+			if [ -n "$$candidate" ] && "$$candidate" -c "import sys; sys.exit(sys.version[:len('$$v.')] != '$$v.')" \
+				2>/dev/null; then py=$$candidate; break; fi; \
+		done; \
+		if [ -z "$$py" ]; then echo "Python $$v not found: install it (or put python$$v on PATH)" >&2; exit 1; fi; \
 		venv=.venv-$$v; echo "== Python $$v ($$py) in $$venv"; \
 		if [ ! -f $$venv/.gdcourse-installed ] || [ pyproject.toml -nt $$venv/.gdcourse-installed ]; then \
 			test -x $$venv/bin/python || $$py -m venv $$venv; \

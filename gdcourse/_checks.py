@@ -16,8 +16,11 @@ from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
+from gdcourse.backend import array_namespace
+
 __all__ = [
     "finite",
+    "float_array_namespace",
     "float_dtype",
     "int_at_least",
     "learning_rate",
@@ -211,3 +214,23 @@ def float_dtype(name: str, dtype: Any) -> Any:
             f"{resolved} would truncate or wrap it silently"
         )
     return resolved
+
+
+def float_array_namespace(name: str, x: Any) -> Any:
+    """The array-API namespace of ``x``, an array of a real floating dtype (float32, float64, ...).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name (``"w"``, ``"y_pred"``), shown in the error.
+    x : array
+        An array of an array-API library (NumPy, CuPy, torch, ...); anything else, or an integer, bool or
+        complex array, raises :class:`TypeError`.
+    """
+    try:
+        xp = array_namespace(x)
+    except TypeError:
+        raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), got {type(x).__name__}") from None
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise TypeError(f"{name} has dtype {x.dtype}; expected a real floating dtype (float32 or float64)")
+    return xp

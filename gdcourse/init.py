@@ -372,18 +372,8 @@ def kaiming_normal(
 
     Parameters
     ----------
-    shape : tuple of int
-        Weight shape, ``(out, in, ...)``.
-    a : float
-        Leaky ReLU slope passed to :func:`gain` (0 by default, so :math:`\text{gain} = \sqrt 2`).
-    mode : {"fan_in", "fan_out"}
-        Which fan is :math:`n` in :math:`\sigma`.
-    nonlinearity : str
-        Name of the activation that follows the layer, ``"leaky_relu"`` by default.
-    seed : int, numpy Generator or None
-        The generator's seed.
-    dtype : {"float64", "float32"}
-        float64 unless float32 is asked for.
+    shape, a, mode, nonlinearity, seed, dtype
+        As in :func:`kaiming_uniform` (``seed`` seeds the normal draw).
     """
     std = gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)

@@ -37,6 +37,7 @@ from typing import Any
 
 from array_api_compat import device
 
+from gdcourse import _checks
 from gdcourse.backend import array_namespace
 
 __all__ = [
@@ -142,12 +143,7 @@ def one_hot(y: Array, n_classes: int, dtype: Any = None) -> Array:
 
 
 def _predictions(z: Array, name: str) -> tuple[Any, Array]:
-    try:
-        xp = array_namespace(z)
-    except TypeError:
-        raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), got {type(z).__name__}") from None
-    if not xp.isdtype(z.dtype, "real floating"):
-        raise TypeError(f"{name} has dtype {z.dtype}; expected a real floating dtype (float32 or float64)")
+    xp = _checks.float_array_namespace(name, z)
     if z.ndim == 0 or z.shape[0] == 0:
         raise ValueError(f"{name} must have at least one sample, got shape {tuple(z.shape)}")
     return xp, z

@@ -55,11 +55,14 @@ def _eigenvalues(eigenvalues: Any) -> np.ndarray:
     return lam
 
 
-def _check(name: str, value: float, low: float, high: float, text: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and low <= value < high):
-        raise ValueError(f"{name} must be in {text}, got {value!r}")
-    return value
+def _momentum_args(eigenvalues: Any, lr: float, momentum: float) -> tuple[np.ndarray, float, float]:
+    r"""The checked arguments of the momentum rates: the eigenvalues, :math:`\eta > 0` and :math:`\beta \in [0, 1)`."""
+    lam = _eigenvalues(eigenvalues)
+    lr = _checks.positive("lr", lr)
+    beta = float(momentum)
+    if not (math.isfinite(beta) and 0.0 <= beta < 1.0):
+        raise ValueError(f"momentum must be in [0, 1), got {beta!r}")
+    return lam, lr, beta
 
 
 def _largest_root(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -112,9 +115,7 @@ def heavy_ball_rate(eigenvalues: Sequence[float] | Any, lr: float, momentum: flo
     -------
     float
     """
-    lam = _eigenvalues(eigenvalues)
-    lr = _checks.positive("lr", lr)
-    beta = _check("momentum", momentum, 0.0, 1.0, "[0, 1)")
+    lam, lr, beta = _momentum_args(eigenvalues, lr, momentum)
     return float(np.max(_largest_root(1 + beta - lr * lam, np.full_like(lam, beta))))
 
 
@@ -128,20 +129,15 @@ def nesterov_rate(eigenvalues: Sequence[float] | Any, lr: float, momentum: float
 
     Parameters
     ----------
-    eigenvalues : sequence of float
-        The curvatures :math:`\lambda` of the quadratic.
-    lr : float
-        :math:`\eta > 0`.
-    momentum : float
-        :math:`\beta \in [0, 1)`.
+    eigenvalues, lr, momentum
+        As in :func:`heavy_ball_rate`: the curvatures :math:`\lambda`, :math:`\eta > 0` and
+        :math:`\beta \in [0, 1)`, the same for both of Nesterov's forms.
 
     Returns
     -------
     float
     """
-    lam = _eigenvalues(eigenvalues)
-    lr = _checks.positive("lr", lr)
-    beta = _check("momentum", momentum, 0.0, 1.0, "[0, 1)")
+    lam, lr, beta = _momentum_args(eigenvalues, lr, momentum)
     q = 1 - lr * lam
     return float(np.max(_largest_root((1 + beta) * q, beta * q)))
 
@@ -188,7 +184,7 @@ def optimal_heavy_ball(L: float, mu: float) -> tuple[float, float, float]:
     Parameters
     ----------
     L, mu : float
-        Largest and smallest curvature, :math:`0 < \mu \le L`.
+        Largest and smallest eigenvalue of the quadratic's Hessian, :math:`0 < \mu \le L`.
 
     Returns
     -------
@@ -219,7 +215,7 @@ def nesterov_params(L: float, mu: float) -> tuple[float, float]:
     Parameters
     ----------
     L, mu : float
-        Largest and smallest curvature, :math:`0 < \mu \le L`.
+        The cost's smoothness and strong-convexity constants, :math:`0 < \mu \le L`.
 
     Returns
     -------

@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Any
 
 from gdcourse import _checks
-from gdcourse.backend import array_namespace
 from gdcourse.early_stopping import EarlyStopping
 
 __all__ = [
@@ -64,16 +63,6 @@ def _ratio(value: Any) -> float:
     return v
 
 
-def _xp(w: Array, name: str) -> Any:
-    try:
-        xp = array_namespace(w)
-    except TypeError:
-        raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), got {type(w).__name__}") from None
-    if not xp.isdtype(w.dtype, "real floating"):
-        raise TypeError(f"{name} has dtype {w.dtype}; expected a real floating dtype (float32 or float64)")
-    return xp
-
-
 # ----------------------------------------------------------------------------------------------
 # L1
 # ----------------------------------------------------------------------------------------------
@@ -91,7 +80,7 @@ def soft_threshold(v: Array, threshold: float) -> Array:
     threshold : float
         :math:`\tau \ge 0`; a negative, NaN or infinite one raises :class:`ValueError`.
     """
-    xp = _xp(v, "v")
+    xp = _checks.float_array_namespace("v", v)
     tau = _checks.nonneg("threshold", threshold)
     return xp.sign(v) * xp.maximum(xp.abs(v) - tau, 0.0)
 
@@ -106,7 +95,7 @@ def l1(w: Array, alpha: float) -> Array:
     alpha : float
         The strength :math:`\alpha \ge 0` (0: no penalty), else :class:`ValueError`.
     """
-    xp = _xp(w, "w")
+    xp = _checks.float_array_namespace("w", w)
     return _checks.nonneg("alpha", alpha) * xp.sum(xp.abs(w))
 
 
@@ -122,7 +111,7 @@ def l1_grad(w: Array, alpha: float) -> Array:
     alpha : float
         :math:`\alpha \ge 0`, the size of every nonzero entry of the result.
     """
-    xp = _xp(w, "w")
+    xp = _checks.float_array_namespace("w", w)
     return _checks.nonneg("alpha", alpha) * xp.sign(w)
 
 
@@ -156,7 +145,7 @@ def l2(w: Array, alpha: float) -> Array:
     alpha : float
         :math:`\alpha \ge 0`; with the factor :math:`\frac12` its gradient is exactly :math:`\alpha w`.
     """
-    xp = _xp(w, "w")
+    xp = _checks.float_array_namespace("w", w)
     return (0.5 * _checks.nonneg("alpha", alpha)) * xp.sum(w * w)
 
 
@@ -170,7 +159,7 @@ def l2_grad(w: Array, alpha: float) -> Array:
     alpha : float
         The decay :math:`\alpha \ge 0`.
     """
-    _xp(w, "w")
+    _checks.float_array_namespace("w", w)
     return _checks.nonneg("alpha", alpha) * w
 
 
@@ -189,7 +178,7 @@ def l2_prox(v: Array, lr: float, alpha: float) -> Array:
     alpha : float
         :math:`\alpha \ge 0`.
     """
-    _xp(v, "v")
+    _checks.float_array_namespace("v", v)
     return v / (1.0 + _checks.positive("lr", lr) * _checks.nonneg("alpha", alpha))
 
 
@@ -212,7 +201,7 @@ def elastic_net(w: Array, alpha: float, l1_ratio: float = 0.5) -> Array:
     l1_ratio : float
         :math:`r \in [0, 1]`: 1 is :func:`l1`, 0 is :func:`l2`, 0.5 by default; outside raises :class:`ValueError`.
     """
-    xp = _xp(w, "w")
+    xp = _checks.float_array_namespace("w", w)
     a, r = _checks.nonneg("alpha", alpha), _ratio(l1_ratio)
     return a * (r * xp.sum(xp.abs(w)) + 0.5 * (1.0 - r) * xp.sum(w * w))
 
@@ -229,7 +218,7 @@ def elastic_net_grad(w: Array, alpha: float, l1_ratio: float = 0.5) -> Array:
     l1_ratio : float
         The mix :math:`r` between the L1 and the L2 part, in [0, 1].
     """
-    xp = _xp(w, "w")
+    xp = _checks.float_array_namespace("w", w)
     a, r = _checks.nonneg("alpha", alpha), _ratio(l1_ratio)
     return a * (r * xp.sign(w) + (1.0 - r) * w)
 

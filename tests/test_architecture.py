@@ -247,3 +247,13 @@ def test_the_supported_pythons_agree_everywhere():
     assert PYPROJECT["tool"]["mypy"]["python_version"] == f"{oldest[0]}.{oldest[1]}"
     assert PYPROJECT["tool"]["ruff"]["target-version"] == f"py{oldest[0]}{oldest[1]}"
     assert "make test-pythons" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_readme_shows_the_same_layers():
+    """README.md's layer table lists every unit in the layer the package docstring gives it, and no other."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown: dict[str, int] = {}
+    for number, modules in re.findall(r"^\| (\d) [a-z ]+ \| (.+?) \|", readme, flags=re.M):
+        modules = re.sub(r"\(.*?\)", "", modules)  # "tools (assign, slides, ...)": the submodules are not units
+        shown |= {unit: int(number) for unit in re.findall(r"`(\w+)`", modules)}
+    assert shown == {unit: layer for unit, layer in LAYERS.items() if unit != "__main__"}

@@ -61,6 +61,7 @@ __all__ = [
     "compare_values",
     "is_real_number",
     "mutation_diagnosis",
+    "learning_rate_answer",
     "real_scalar",
 ]
 
@@ -190,6 +191,20 @@ def real_scalar(x: Any) -> float | None:
         return float(x)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def learning_rate_answer(value: Any) -> tuple[float, str | None]:
+    """``(lr, None)`` when the answer ``value`` is one positive finite number, else ``(nan, why not)``.
+
+    For the experiment exercises whose answer is a learning rate: the sentence names what was
+    given instead (a type, or a number that is not positive and finite).
+    """
+    lr = real_scalar(value)
+    if lr is None:
+        return math.nan, f"expected a learning rate (one positive number), got {type(value).__name__}"
+    if not (math.isfinite(lr) and lr > 0):
+        return math.nan, f"expected a positive, finite learning rate, got {lr!r}"
+    return lr, None
 
 
 def _host(x: Any) -> np.ndarray:

@@ -30,6 +30,18 @@ from gdcourse.plots._runs import (
 __all__ = ["contour_levels", "plot_contour", "plot_trace_1d", "trajectory_lines"]
 
 
+def _paths_in(objective: Any, histories: Any, dim: int, needs: str, instead: str) -> list[Run]:
+    """The runs of ``histories`` as paths, after checking that they and ``objective`` live in ``dim`` dimensions."""
+    if _dim(objective) not in (None, dim):
+        raise ValueError(f"{needs}, got dim={_dim(objective)}; {instead}")
+    runs = as_runs(histories, kind="path")
+    for i, run in enumerate(runs):
+        assert run.path is not None  # as_runs(kind="path") checked
+        if run.path.shape[1] != dim:
+            raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected {dim}")
+    return runs
+
+
 def _dim(objective: Any) -> int | None:
     dim = getattr(objective, "dim", None)
     return None if dim is None else int(dim)
@@ -118,13 +130,7 @@ def plot_trace_1d(
     Figure
         The figure (not shown: end the cell with ``plt.show()``).
     """
-    if _dim(objective) not in (None, 1):
-        raise ValueError(f"plot_trace_1d needs a 1-D objective, got dim={_dim(objective)}; use plot_contour")
-    runs = as_runs(histories, kind="path")
-    for i, run in enumerate(runs):
-        assert run.path is not None  # as_runs(kind="path") checked
-        if run.path.shape[1] != 1:
-            raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 1")
+    runs = _paths_in(objective, histories, 1, "plot_trace_1d needs a 1-D objective", "use plot_contour")
     fig, ax = figure_and_axes(ax)
     ((lo, hi),) = window_of(objective, runs, None if window is None else [window], 1)
     xs = np.linspace(lo, hi, int(n_grid))
@@ -257,13 +263,7 @@ def plot_contour(
     Figure
         The figure (not shown: end the cell with ``plt.show()``).
     """
-    if _dim(objective) not in (None, 2):
-        raise ValueError(f"plot_contour needs a 2-D objective, got dim={_dim(objective)}; use plot_trace_1d for 1-D")
-    runs = as_runs(histories, kind="path")
-    for i, run in enumerate(runs):
-        assert run.path is not None  # as_runs(kind="path") checked
-        if run.path.shape[1] != 2:
-            raise ValueError(f"histories[{i}] has dim {run.path.shape[1]}, expected 2")
+    runs = _paths_in(objective, histories, 2, "plot_contour needs a 2-D objective", "use plot_trace_1d for 1-D")
     fig, ax = figure_and_axes(ax)
     (x_lo, x_hi), (y_lo, y_hi) = window_of(objective, runs, window, 2)
     gx, gy = np.linspace(x_lo, x_hi, int(n_grid)), np.linspace(y_lo, y_hi, int(n_grid))

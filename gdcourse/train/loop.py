@@ -721,10 +721,9 @@ class Trainer:
 
         Raises
         ------
-        FileNotFoundError
-            If there is no file at ``path``.
-        CheckpointError
-            If the file is not a valid checkpoint of this format version.
+        FileNotFoundError, CheckpointError
+            As :func:`~gdcourse.train.checkpoint.load_checkpoint`: no file at ``path``, or not a valid
+            checkpoint of this format version.
         CheckpointMismatchError
             If the checkpoint's run had other settings (the message lists them).
         ValueError, TypeError

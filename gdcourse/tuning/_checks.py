@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from gdcourse.tuning.space import Space, as_space
+
 __all__ = ["AllTrialsFailedWarning", "check_objective_names", "check_search_args", "warn_if_all_failed"]
 
 
@@ -17,13 +19,16 @@ class AllTrialsFailedWarning(UserWarning):
     """Every trial of a search failed: ``result.best`` is ``None`` (the message quotes the first failure)."""
 
 
-def check_search_args(objective: Any, budget: Any, seed: Any, executor: Any) -> tuple[int, int]:
-    """Validate the arguments every search takes; return ``(budget, seed)`` as ints.
+def check_search_args(objective: Any, space: Any, budget: Any, seed: Any, executor: Any) -> tuple[Space, int, int]:
+    """Validate the arguments every search takes; return ``(space, budget, seed)``, the space as a :class:`Space`.
 
     Parameters
     ----------
     objective : callable
         Called as ``objective(**params)``; anything else raises ``TypeError``.
+    space : dict or Space
+        ``{name: dimension}``; names the objective does not take raise ``ValueError``
+        (:func:`check_objective_names`).
     budget : int
         Number of trials, at least 1 (else ``ValueError``; ``True`` is not a number here).
     seed : int
@@ -42,7 +47,9 @@ def check_search_args(objective: Any, budget: Any, seed: Any, executor: Any) -> 
             "executor must be a concurrent.futures.Executor (or have its submit method), e.g. "
             f"ThreadPoolExecutor() or a dask client's client.get_executor(); got {type(executor).__name__}"
         )
-    return int(budget), int(seed)
+    space = as_space(space)
+    check_objective_names(objective, space)
+    return space, int(budget), int(seed)
 
 
 def check_objective_names(objective: Any, names: Iterable[str]) -> None:

@@ -58,7 +58,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 from threadpoolctl import ThreadpoolController
 
-from gdcourse.tuning._checks import check_objective_names, check_search_args, warn_if_all_failed
+from gdcourse.tuning._checks import check_search_args, warn_if_all_failed
 from gdcourse.tuning.space import Dimension, Space, as_space
 from gdcourse.tuning.trials import Objective, SearchResult, Trial, run_trials
 
@@ -350,10 +350,8 @@ def bayesian_search(
 
     Parameters
     ----------
-    objective : callable
-        ``objective(**params) -> float`` to minimise.
-    space : dict or Space
-        ``{name: dimension}``.
+    objective, space
+        As in :func:`gdcourse.tuning.search.random_search`.
     budget : int
         Number of trials, the initial design included.
     seed : int
@@ -379,9 +377,7 @@ def bayesian_search(
     -------
     SearchResult
     """
-    budget, seed = check_search_args(objective, budget, seed, executor)
-    space = as_space(space)
-    check_objective_names(objective, space)
+    space, budget, seed = check_search_args(objective, space, budget, seed, executor)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     n_initial = min(budget, max(5, space.width + 1)) if n_initial is None else int(n_initial)

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from gdcourse.tuning._checks import check_objective_names, check_search_args, warn_if_all_failed
-from gdcourse.tuning.space import Dimension, Space, as_space
+from gdcourse.tuning._checks import check_search_args, warn_if_all_failed
+from gdcourse.tuning.space import Dimension, Space
 from gdcourse.tuning.trials import Objective, SearchResult, run_trials
 
 __all__ = ["METHODS", "grid_search", "random_search", "search"]
@@ -50,16 +50,12 @@ def grid_search(
 
     Parameters
     ----------
-    objective : callable
-        ``objective(**params) -> float`` to minimise.
-    space : dict or Space
-        ``{name: dimension}``.
+    objective, space, executor
+        As in :func:`random_search`.
     budget : int
         Maximum number of trials.
     seed : int
         Seeds the order in which the grid points are visited (see ``shuffle``).
-    executor : concurrent.futures.Executor, optional
-        Where the trials run (default: one after the other, here).
     shuffle : bool, default True
         Visit the points in a random order drawn from ``seed``.  A grid has no
         natural order; in nested-loop order (``shuffle=False``, last dimension
@@ -71,9 +67,7 @@ def grid_search(
     -------
     SearchResult
     """
-    budget, seed = check_search_args(objective, budget, seed, executor)
-    space = as_space(space)
-    check_objective_names(objective, space)
+    space, budget, seed = check_search_args(objective, space, budget, seed, executor)
     points = space.grid(budget)
     if shuffle:
         order = np.random.default_rng(seed).permutation(len(points))
@@ -113,9 +107,7 @@ def random_search(
     -------
     SearchResult
     """
-    budget, seed = check_search_args(objective, budget, seed, executor)
-    space = as_space(space)
-    check_objective_names(objective, space)
+    space, budget, seed = check_search_args(objective, space, budget, seed, executor)
     points = space.sample(np.random.default_rng(seed), budget)
     result = SearchResult("random", space, budget, seed, tuple(run_trials(objective, points, executor)))
     return warn_if_all_failed(result)

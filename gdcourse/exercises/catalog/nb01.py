@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gdcourse.backend import asarray, to_numpy
-from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
+from gdcourse.exercises.core import Case, Exercise, Mistake, learning_rate_answer
 
 __all__ = ["EXERCISES", "QuadraticGradient"]
 
@@ -459,11 +459,9 @@ def _lr_for_budget_requirement(case: Case, value: Any) -> str | None:
     a, theta0 = to_numpy(case.args[0]), to_numpy(case.args[1])
     n_steps, target = case.args[2], case.args[3]
     key: _BudgetKey = case.key
-    lr = real_scalar(value)
-    if lr is None:
-        return f"expected a learning rate (one positive number), got {type(value).__name__}"
-    if not math.isfinite(lr) or lr <= 0:
-        return f"expected a positive, finite learning rate, got {lr!r}"
+    lr, problem = learning_rate_answer(value)
+    if problem is not None:
+        return problem
     cost = _cost_after(a, theta0, lr, n_steps)
     if not cost <= target:  # also NaN
         shown = f"{cost:.3g}" if math.isfinite(cost) else "no longer finite"

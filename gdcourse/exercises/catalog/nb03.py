@@ -45,7 +45,7 @@ import numpy as np
 
 from gdcourse.backend import array_namespace, asarray, to_numpy
 from gdcourse.exercises.catalog import XP_PREAMBLE
-from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
+from gdcourse.exercises.core import Case, Exercise, Mistake, learning_rate_answer
 from gdcourse.losses import log_loss, sigmoid
 
 __all__ = ["EXERCISES"]
@@ -507,11 +507,9 @@ def _log_loss_lr_requirement(case: Case, value: Any) -> str | None:
     X, y = np.asarray(to_numpy(case.args[0]), dtype=np.float64), np.asarray(to_numpy(case.args[1]), dtype=np.float64)
     n_steps, target = case.args[2], case.args[3]
     key: _LogLossKey = case.key
-    lr = real_scalar(value)
-    if lr is None:
-        return f"expected a learning rate (one positive number), got {type(value).__name__}"
-    if not math.isfinite(lr) or lr <= 0:
-        return f"expected a positive, finite learning rate, got {lr!r}"
+    lr, problem = learning_rate_answer(value)
+    if problem is not None:
+        return problem
     costs = _log_losses_after(X, y, np.array([lr]), n_steps)[:, 0]
     if costs[-1] <= target:
         return None

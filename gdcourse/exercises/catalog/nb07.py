@@ -43,7 +43,7 @@ import numpy as np
 
 from gdcourse import optim
 from gdcourse.backend import array_namespace, asarray, to_numpy
-from gdcourse.exercises.core import Case, Exercise, Mistake, real_scalar
+from gdcourse.exercises.core import Case, Exercise, Mistake, learning_rate_answer
 
 __all__ = ["EXERCISES"]
 
@@ -84,6 +84,16 @@ def adam_step(
     return new_theta, state.m, state.v
 
 
+def _denominator(xp: Any, r: Any, eps: float, *, eps_in_sqrt: bool, sqrt: bool) -> Any:
+    r"""The denominator :math:`\sqrt r + \epsilon`, or a planted mistake: ``eps_in_sqrt`` or ``sqrt=False``.
+
+    :math:`\sqrt{r + \epsilon}` and :math:`r + \epsilon` respectively (the first wins when both are set).
+    """
+    if eps_in_sqrt:
+        return xp.sqrt(r + eps)
+    return (xp.sqrt(r) if sqrt else r) + eps
+
+
 def _adam(
     theta,
     grad,
@@ -112,11 +122,7 @@ def _adam(
     k = t if t_used is None else t_used
     with np.errstate(divide="ignore", invalid="ignore"):  # t - 1 = 0 divides by zero: NaN, as a learner gets
         m_hat, v_hat = (m / (1 - b1**k), v / (1 - b2**k)) if correct else (m, v)
-        if eps_in_sqrt:
-            denom = xp.sqrt(v_hat + eps)
-        else:
-            denom = (xp.sqrt(v_hat) if sqrt else v_hat) + eps
-        theta = theta + sign * lr * m_hat / denom
+        theta = theta + sign * lr * m_hat / _denominator(xp, v_hat, eps, eps_in_sqrt=eps_in_sqrt, sqrt=sqrt)
     return (theta, m_hat, v_hat) if return_hat else (theta, m, v)
 
 
@@ -316,8 +322,7 @@ def _rmsprop(
     if not square:  # averaging g itself: a momentum (EWMA) step along the average
         return theta + sign * lr * v, v
     r = old if stale else v
-    denom = xp.sqrt(r + eps) if eps_in_sqrt else (xp.sqrt(r) if sqrt else r) + eps
-    return theta + sign * lr * grad / denom, v
+    return theta + sign * lr * grad / _denominator(xp, r, eps, eps_in_sqrt=eps_in_sqrt, sqrt=sqrt), v
 
 
 def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
@@ -541,11 +546,9 @@ def _adam_lr_requirement(case: Case, value: Any) -> str | None:
     X, y = to_numpy(case.args[0]), to_numpy(case.args[1])
     n_steps, target = case.args[2], case.args[3]
     key: _AdamKey = case.key
-    lr = real_scalar(value)
-    if lr is None:
-        return f"expected a learning rate (one positive number), got {type(value).__name__}"
-    if not (math.isfinite(lr) and lr > 0):
-        return f"expected a positive, finite learning rate, got {lr!r}"
+    lr, problem = learning_rate_answer(value)
+    if problem is not None:
+        return problem
     loss = _adam_loss(X, y, lr, n_steps)
     if loss <= target:
         return None
