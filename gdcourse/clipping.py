@@ -93,6 +93,9 @@ def global_norm(grads: Any) -> float:
     :math:`m\,\lVert g_l/m\rVert_2` with :math:`m = \max_i |g_{l,i}|` where the squares overflowed
     (float32 overflows beyond :math:`\lVert g_l\rVert \approx 10^{19}`); the norms are combined in
     float64 on the host, also without overflow.  The result is NaN or infinite only when an entry is.
+    It is the quantity :func:`gdcourse.monitoring.global_grad_norm` computes, which stays a 0-d array of the
+    gradients' library (no transfer) and is not guarded against overflow: clipping needs the host number
+    that decides whether to scale.
 
     Parameters
     ----------

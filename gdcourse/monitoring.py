@@ -90,7 +90,8 @@ def global_grad_norm(grads: Any) -> Array:
     .. math:: \lVert g\rVert_2 = \Big(\sum_l \lVert g_l\rVert_2^2\Big)^{1/2} = \Big(\sum_l \sum_i g_{l,i}^2\Big)^{1/2}
 
 
-    This is the quantity gradient clipping bounds and :mod:`gdcourse.train` records at every step.
+    This is the quantity gradient clipping bounds and :mod:`gdcourse.train` records at every step
+    (:func:`gdcourse.clipping.global_norm` computes it as a host float, without overflow).
     Returns a 0-d array of the gradients' library.
     """
     items = _arrays(grads, "grads")

@@ -829,12 +829,9 @@ def _tracked_state(model: Module) -> list[Array]:
 
 
 def _install_state(model: Module, state: list[Array]) -> None:
-    """Put back a :func:`_tracked_state` list: the parameters, then the buffers by name."""
-    n = len(model.parameters())
-    model.set_parameters(state[:n])
-    names = [name for name, _ in model.named_buffers()]
-    if names:
-        model.load_state_dict({**dict(model.named_parameters()), **dict(zip(names, state[n:], strict=True))})
+    """Put back a :func:`_tracked_state` list (the parameters, then the buffers) through ``load_state_dict``."""
+    names = [name for name, _ in model.named_parameters()] + [name for name, _ in model.named_buffers()]
+    model.load_state_dict(dict(zip(names, state, strict=True)))
 
 
 def _resume_early_stopping(
